@@ -1,0 +1,1 @@
+"""diaspora package."""
