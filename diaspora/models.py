@@ -1,0 +1,20 @@
+"""Imports every table so SQLModel.metadata is complete (Alembic, tests)."""
+
+from diaspora.accounts.models import AccessToken, LoginAttempt, PasswordReset, Role, User, UserSession
+from diaspora.assignments.models import Assignment, AssignmentStatus
+from diaspora.audit.models import AuditEvent
+from diaspora.consent.models import Consent, Purpose
+from diaspora.institutions.models import Institution, Programme
+from diaspora.members.models import MemberIdentity, MemberLanguage, MemberProfile, MemberSkill
+from diaspora.outbox.models import OutboxMessage
+from diaspora.placements.models import PlacementRequest, RequestStatus, ShortlistEntry
+from diaspora.responses.models import Response, Survey, SurveyVersion
+from diaspora.taxonomy.models import SkillConcept
+
+__all__ = [
+    "AccessToken", "Assignment", "AssignmentStatus", "AuditEvent", "Consent", "Institution",
+    "LoginAttempt", "MemberIdentity", "MemberLanguage", "MemberProfile", "MemberSkill",
+    "OutboxMessage", "PasswordReset", "PlacementRequest", "Programme", "Purpose",
+    "RequestStatus", "Response", "Role", "ShortlistEntry", "SkillConcept", "Survey",
+    "SurveyVersion", "User", "UserSession",
+]
