@@ -40,9 +40,13 @@ ISCO_MAJOR_GROUPS: dict[str, str] = {
 }
 
 
+# XK is the user-assigned code the EU, IOM and the World Bank use for Kosovo (not in ISO 3166-1).
+EXTRA_COUNTRIES = {"XK": "Kosovo"}
+
+
 @lru_cache
 def country_codes() -> frozenset[str]:
-    return frozenset(c.alpha_2 for c in pycountry.countries)
+    return frozenset(c.alpha_2 for c in pycountry.countries) | frozenset(EXTRA_COUNTRIES)
 
 
 @lru_cache
@@ -51,8 +55,14 @@ def language_codes() -> frozenset[str]:
 
 
 def country_name(code: str) -> str:
-    country = pycountry.countries.get(alpha_2=code.upper()) if code else None
-    return getattr(country, "common_name", None) or getattr(country, "name", code) if country else code
+    if not code:
+        return ""
+    if code.upper() in EXTRA_COUNTRIES:
+        return EXTRA_COUNTRIES[code.upper()]
+    country = pycountry.countries.get(alpha_2=code.upper())
+    if country is None:
+        return code
+    return str(getattr(country, "common_name", None) or country.name)
 
 
 def language_name(code: str) -> str:

@@ -75,6 +75,15 @@ def get(*, session: Session, actor: User, member_id: int) -> MemberProfile:
     raise NotFound("No such member.")
 
 
+def view(*, session: Session, actor: User, member_id: int) -> MemberProfile:
+    """Read a profile for display; a read by anyone but the member is audited."""
+    profile = get(session=session, actor=actor, member_id=member_id)
+    if profile.user_id != actor.id:
+        record(session=session, actor=actor, action="member.view", entity="member", entity_id=member_id)
+        session.commit()
+    return profile
+
+
 def identity(*, session: Session, actor: User, member_id: int, purpose: str = "view") -> MemberIdentity:
     """Identified data; every read by someone other than the member is audited."""
     profile = get(session=session, actor=actor, member_id=member_id)

@@ -1,0 +1,173 @@
+"""The `diaspora` command line."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from diaspora.config import InsecureConfiguration, Settings, get_settings
+from diaspora.db import make_engine, session_scope
+from diaspora.errors import DomainError, ValidationFailed
+
+app = typer.Typer(help="diaspora: map a diaspora and mobilise its skills.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+users_app = typer.Typer(help="Accounts and API tokens.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+err = Console(stderr=True)
+out = Console(soft_wrap=True)
+
+
+def fail(message: str, code: int = 1) -> None:
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _settings(db: Path | None = None) -> Settings:
+    settings = get_settings()
+    if db is not None:
+        settings = settings.model_copy(update={"sqlite_path": db, "database_url": ""})
+    return settings
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+    """Apply the schema migrations to DATABASE_URL (or the SQLite file)."""
+    from diaspora.migrate import upgrade
+
+    settings = _settings()
+    upgrade(make_engine(settings.resolved_database_url), revision)
+    out.print(f"database at revision {revision}: {settings.resolved_database_url.split('@')[-1]}")
+
+
+@users_app.command("create")
+def users_create(
+    email: str,
+    role: str = typer.Option(..., "--role", help="member | institution | staff | admin"),
+    institution: int | None = typer.Option(None, "--institution", help="Institution id (institution users)."),
+    password: str | None = typer.Option(None, "--password", help="Initial password; prompted if omitted.",
+                                        envvar="DIASPORA_NEW_PASSWORD"),
+    name: str = typer.Option("", "--name"),
+) -> None:
+    """Create an account."""
+    from diaspora.accounts import service as accounts
+
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with session_scope(make_engine(_settings().resolved_database_url)) as session:
+        try:
+            user = accounts.create_user(session=session, actor=None, email=email, password=password,
+                                        role=role, institution_id=institution, display_name=name)
+        except ValidationFailed as exc:
+            fail("; ".join(f"{k}: {v}" for k, v in exc.errors.items()))
+            return
+    out.print(f"created user {user.id} {user.email} ({user.role})")
+
+
+@users_app.command("token")
+def users_token(email: str, name: str = typer.Option("cli", "--name")) -> None:
+    """Issue a personal access token for API clients (printed once)."""
+    from diaspora.accounts import service as accounts
+
+    with session_scope(make_engine(_settings().resolved_database_url)) as session:
+        user = accounts.get_by_email(session=session, email=email)
+        if user is None or not user.is_active:
+            fail(f"no active user with email {email}")
+            return
+        token = accounts.issue_token(session=session, user=user, name=name)
+    out.print(token, highlight=False)
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from web import create_app
+
+    try:
+        application = create_app(settings)
+    except InsecureConfiguration as exc:
+        fail(str(exc))
+        return
+    uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=True)
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the web app (migrate first with `diaspora db upgrade`)."""
+    settings = _settings()
+    out.print(f"diaspora serving on http://{host}:{port}/")
+    _serve(settings, host, port)
+
+
+@app.command()
+def demo(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    db: Path = typer.Option(Path("diaspora-demo.db"), "--db", help="SQLite file (created or reused)."),
+    load_only: bool = typer.Option(False, "--load-only", help="Create and load the database, do not serve."),
+) -> None:
+    """Create (or reuse) a demo SQLite database with sample data, and serve it."""
+    from diaspora.migrate import upgrade
+    from sample_data.demo import DEMO_LOGINS, load_demo
+
+    password = os.environ.get("DIASPORA_DEMO_PASSWORD") or "demo-" + secrets.token_urlsafe(6)
+    base = get_settings()
+    settings = base.model_copy(update={
+        "sqlite_path": db, "database_url": "",
+        "environment": "demo" if base.environment != "production" else "production",
+        "base_url": f"http://{host}:{port}",
+    })
+    engine = make_engine(settings.resolved_database_url)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        created = load_demo(session=session, password=password, esco_path=settings.esco_path)
+    if not created:
+        # Reused database: make the printed password true for the demo accounts.
+        with session_scope(engine) as session:
+            from sample_data.demo import reset_demo_passwords
+
+            reset_demo_passwords(session=session, password=password)
+    out.print(f"\n[bold]diaspora demo[/bold] — database {db.resolve()}")
+    out.print(f"Open [bold]http://{host}:{port}/[/bold] and sign in as:")
+    for email, what in DEMO_LOGINS:
+        out.print(f"  {email:28} {what}")
+    out.print(f"Password for all: [bold]{password}[/bold]  (set DIASPORA_DEMO_PASSWORD to choose it)\n",
+              highlight=False)
+    if not load_only:
+        _serve(settings, host, port)
+
+
+def _register_optional() -> None:
+    """Sub-commands that live next to their domain."""
+    for module, attr, name in (
+        ("diaspora.match_cli", "match_app", "match"),
+        ("diaspora.survey_cli", "survey_app", "survey"),
+        ("diaspora.taxonomy.cli", "taxonomy_app", "taxonomy"),
+    ):
+        try:
+            sub = getattr(__import__(module, fromlist=[attr]), attr)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        app.add_typer(sub, name=name)
+
+
+_register_optional()
+
+
+def main() -> None:
+    try:
+        app()
+    except DomainError as exc:
+        fail(exc.message)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""The member's own profile, consents, data export and erasure; staff reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body
+
+from diaspora.consent import service as consent
+from diaspora.members import service as members
+from web.api.schemas import ConsentsIn, ProfilePublic
+from web.deps import CurrentUser, MemberUser, SessionDep, StaffUser
+
+router = APIRouter(tags=["members"])
+
+
+@router.get("/me/profile", response_model=ProfilePublic)
+def my_profile(session: SessionDep, user: MemberUser) -> ProfilePublic:
+    return ProfilePublic.model_validate(members.get_own(session=session, actor=user))
+
+
+@router.patch("/me/profile", response_model=ProfilePublic)
+def update_my_profile(session: SessionDep, user: MemberUser,
+                      body: dict[str, Any] = Body(...)) -> ProfilePublic:
+    profile = members.get_own(session=session, actor=user)
+    expected = body.pop("version", None)
+    updated = members.update_profile(session=session, actor=user, member_id=profile.id or 0, data=body,
+                                     expected_version=expected if isinstance(expected, int) else None)
+    return ProfilePublic.model_validate(updated)
+
+
+@router.get("/me/consents")
+def my_consents(session: SessionDep, user: MemberUser) -> dict[str, Any]:
+    profile = members.get_own(session=session, actor=user)
+    active = consent.active_purposes(session=session, member_id=profile.id or 0)
+    return {"consents": {p: p in active for p in consent.PURPOSES}}
+
+
+@router.put("/me/consents")
+def set_my_consents(body: ConsentsIn, session: SessionDep, user: MemberUser) -> dict[str, Any]:
+    profile = members.get_own(session=session, actor=user)
+    active = consent.set_consents(session=session, actor=user, member_id=profile.id or 0,
+                                  choices=body.consents)
+    return {"consents": {p: p in active for p in consent.PURPOSES}}
+
+
+@router.get("/me/export")
+def export_my_data(session: SessionDep, user: MemberUser) -> dict[str, Any]:
+    profile = members.get_own(session=session, actor=user)
+    return members.export_data(session=session, actor=user, member_id=profile.id or 0)
+
+
+@router.post("/me/erase")
+def erase_me(session: SessionDep, user: MemberUser) -> dict[str, str]:
+    profile = members.get_own(session=session, actor=user)
+    members.erase(session=session, actor=user, member_id=profile.id or 0)
+    return {"status": "erased"}
+
+
+@router.get("/members", response_model=list[ProfilePublic])
+def list_members(session: SessionDep, user: StaffUser, country: str | None = None,
+                 q: str | None = None, limit: int = 100, offset: int = 0) -> list[ProfilePublic]:
+    rows, _ = members.get_all(session=session, actor=user, country=country, q=q,
+                              limit=min(max(limit, 1), 500), offset=max(offset, 0))
+    return [ProfilePublic.model_validate(r) for r in rows]
+
+
+@router.get("/members/{member_id}", response_model=ProfilePublic)
+def get_member(member_id: int, session: SessionDep, user: CurrentUser) -> ProfilePublic:
+    return ProfilePublic.model_validate(members.view(session=session, actor=user, member_id=member_id))

@@ -1,0 +1,133 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from diaspora.accounts import service as accounts
+from diaspora.accounts.models import User
+from diaspora.config import Settings, get_settings
+from diaspora.db import make_engine, new_session
+from web import errors, i18n
+from web.security import SESSION_COOKIE, persist_anon_cookie
+from web.templating import make_environment
+
+STATIC_DIR = Path(__file__).parent / "static"
+UPLOAD_PATHS = ("/surveys/import", "/staff/surveys", "/api/v1/surveys")
+
+
+class BodyLimit:
+    """Refuse oversized bodies before they are read into memory (413)."""
+
+    def __init__(self, app: ASGIApp, *, max_body: int, max_upload: int) -> None:
+        self.app, self.max_body, self.max_upload = app, max_body, max_upload
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        limit = self.max_upload if path.startswith(UPLOAD_PATHS) or "upload" in path or "import" in path else self.max_body
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, send, limit)
+            return
+        seen = 0
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise _TooLarge(limit)
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _TooLarge:
+            await self._refuse(scope, send, limit)
+
+    async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
+        body = json.dumps({"detail": f"The request body is larger than the limit of {limit // 1024} KB."}).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+
+def _resolve_user(engine: Engine, bearer: str | None, cookie: str | None) -> tuple[User | None, str | None]:
+    with new_session(engine) as session:
+        if bearer:
+            return accounts.resolve_token(session=session, token=bearer), "token"
+        if cookie:
+            return accounts.resolve_session(session=session, token=cookie), "cookie"
+    return None, None
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    """Build the app; tests pass their own settings and engine."""
+    settings = settings or get_settings()
+    settings.check_safe()
+    app = FastAPI(
+        title="diaspora API",
+        version="1",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine or make_engine(settings.resolved_database_url)
+    app.state.jinja = make_environment()
+    app.state.esco_loaded = False
+
+    @app.middleware("http")
+    async def context(request: Request, call_next):  # type: ignore[no-untyped-def]
+        request.state.user = None
+        request.state.auth_via = None
+        if not request.url.path.startswith("/static/"):
+            auth = request.headers.get("authorization", "")
+            bearer = auth[7:].strip() if auth.lower().startswith("bearer ") else None
+            user, via = await run_in_threadpool(
+                _resolve_user, app.state.engine, bearer, request.cookies.get(SESSION_COOKIE)
+            )
+            request.state.user, request.state.auth_via = user, via if user else None
+            if bearer and user is None and request.url.path.startswith("/api/"):
+                return errors.error_response(request, 401, "The access token is invalid or revoked.")
+        request.state.locale = i18n.choose_locale(request, settings.default_locale)
+        response: Response = await call_next(request)
+        persist_anon_cookie(request, response)
+        if request.query_params.get("lang") in i18n.LOCALES:
+            response.set_cookie(i18n.LOCALE_COOKIE, request.state.locale, samesite="lax", path="/")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "script-src 'self'; frame-ancestors 'none'",
+        )
+        return response
+
+    app.add_middleware(BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes)
+    errors.install(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    from web.api import build_router as api_router
+    from web.pages import build_router as pages_router
+
+    app.include_router(api_router())
+    app.include_router(pages_router())
+    return app

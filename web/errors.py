@@ -1,0 +1,95 @@
+"""Domain exceptions and framework errors mapped to HTTP, as JSON for the API and pages otherwise."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from diaspora.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+    ValidationFailed,
+)
+from web.templating import render
+
+log = logging.getLogger("diaspora.web")
+
+STATUS: dict[type[DomainError], int] = {
+    NotFound: 404,
+    Forbidden: 403,
+    Unauthorized: 401,
+    InvalidTransition: 409,
+    Conflict: 409,
+    RateLimited: 429,
+    ValidationFailed: 422,
+}
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path in ("/healthz",)
+
+
+def _status(exc: DomainError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]  # type: ignore[index]
+    return 400
+
+
+def error_response(request: Request, status: int, detail: str, errors: dict[str, str] | None = None) -> Response:
+    if wants_json(request):
+        body: dict[str, Any] = {"detail": detail}
+        if errors:
+            body["errors"] = errors
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse(body, status_code=status, headers=headers)
+    if status == 401:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+    return render(request, "error.html", {"status": status, "detail": detail, "errors": errors or {}},
+                  status_code=status)
+
+
+def _loc(parts: tuple[Any, ...] | list[Any]) -> str:
+    skip = {"body", "query", "path", "header", "cookie"}
+    return ".".join(str(p) for p in parts if p not in skip) or "body"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        errors = exc.errors if isinstance(exc, ValidationFailed) else None
+        return error_response(request, _status(exc), exc.message, errors)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors: dict[str, str] = {}
+        for err in exc.errors():
+            msg = err.get("msg", "invalid value")
+            if err.get("type") == "json_invalid":
+                msg = "the body is not valid JSON"
+            errors.setdefault(_loc(err.get("loc", ())), msg)
+        return error_response(request, 422, "Some fields are invalid.", errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        detail = exc.detail if isinstance(exc.detail, str) else "Request failed."
+        if exc.status_code == 404:
+            detail = "Not found."
+        return error_response(request, exc.status_code, detail)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(request, 500, "Something went wrong on our side; nothing was saved by this request.")

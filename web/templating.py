@@ -1,0 +1,54 @@
+"""Jinja2 environment and the one `render` used by every page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from diaspora.vocab import country_name, language_name
+from web import i18n
+from web.security import csrf_token
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+
+def make_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["html", "xml"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["country"] = country_name
+    env.filters["language"] = language_name
+    env.filters["dt"] = lambda v: v.strftime("%Y-%m-%d %H:%M") if v else ""
+    env.filters["label"] = lambda v: str(v or "").replace("_", " ")
+    return env
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200
+) -> HTMLResponse:
+    """Render a page (or, for htmx requests, the same template's fragment) in the user's locale."""
+    env: Environment = request.app.state.jinja
+    locale = getattr(request.state, "locale", "en")
+    translations = i18n.translations(locale)
+    ctx = {
+        "request": request,
+        "user": getattr(request.state, "user", None),
+        "locale": locale,
+        "dir": i18n.direction(locale),
+        "locales": i18n.LOCALES,
+        "csrf_token": csrf_token(request),
+        "htmx": request.headers.get("hx-request") == "true",
+        "esco_notice": getattr(request.app.state, "esco_loaded", False),
+        **(context or {}),
+    }
+    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    html = env.get_template(template).render(ctx)
+    return HTMLResponse(html, status_code=status_code)
