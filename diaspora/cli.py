@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import sys
 from pathlib import Path
 
 import typer
@@ -14,8 +13,11 @@ from diaspora.config import InsecureConfiguration, Settings, get_settings
 from diaspora.db import make_engine, session_scope
 from diaspora.errors import DomainError, ValidationFailed
 
-app = typer.Typer(help="diaspora: map a diaspora and mobilise its skills.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="diaspora: map a diaspora and mobilise its skills.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="Accounts and API tokens.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -50,9 +52,15 @@ def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) 
 def users_create(
     email: str,
     role: str = typer.Option(..., "--role", help="member | institution | staff | admin"),
-    institution: int | None = typer.Option(None, "--institution", help="Institution id (institution users)."),
-    password: str | None = typer.Option(None, "--password", help="Initial password; prompted if omitted.",
-                                        envvar="DIASPORA_NEW_PASSWORD"),
+    institution: int | None = typer.Option(
+        None, "--institution", help="Institution id (institution users)."
+    ),
+    password: str | None = typer.Option(
+        None,
+        "--password",
+        help="Initial password; prompted if omitted.",
+        envvar="DIASPORA_NEW_PASSWORD",
+    ),
     name: str = typer.Option("", "--name"),
 ) -> None:
     """Create an account."""
@@ -62,8 +70,15 @@ def users_create(
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     with session_scope(make_engine(_settings().resolved_database_url)) as session:
         try:
-            user = accounts.create_user(session=session, actor=None, email=email, password=password,
-                                        role=role, institution_id=institution, display_name=name)
+            user = accounts.create_user(
+                session=session,
+                actor=None,
+                email=email,
+                password=password,
+                role=role,
+                institution_id=institution,
+                display_name=name,
+            )
         except ValidationFailed as exc:
             fail("; ".join(f"{k}: {v}" for k, v in exc.errors.items()))
             return
@@ -85,16 +100,28 @@ def users_token(email: str, name: str = typer.Option("cli", "--name")) -> None:
 
 
 def _serve(settings: Settings, host: str, port: int) -> None:
+    """Run uvicorn on the web app named by `settings.asgi_app` (the core never imports `web`)."""
     import uvicorn
 
-    from web import create_app
-
     try:
-        application = create_app(settings)
+        settings.check_safe()
     except InsecureConfiguration as exc:
         fail(str(exc))
         return
-    uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=True)
+    # The app factory reads settings from the environment in the server process.
+    os.environ["DIASPORA_ENVIRONMENT"] = settings.environment
+    os.environ["DIASPORA_BASE_URL"] = settings.base_url
+    if not settings.database_url:
+        os.environ["DIASPORA_SQLITE_PATH"] = str(settings.sqlite_path)
+    get_settings.cache_clear()
+    uvicorn.run(
+        settings.asgi_app,
+        factory=True,
+        host=host,
+        port=port,
+        log_level="warning",
+        proxy_headers=True,
+    )
 
 
 @app.command()
@@ -109,8 +136,12 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
 def demo(
     host: str = "127.0.0.1",
     port: int = 8000,
-    db: Path = typer.Option(Path("diaspora-demo.db"), "--db", help="SQLite file (created or reused)."),
-    load_only: bool = typer.Option(False, "--load-only", help="Create and load the database, do not serve."),
+    db: Path = typer.Option(
+        Path("diaspora-demo.db"), "--db", help="SQLite file (created or reused)."
+    ),
+    load_only: bool = typer.Option(
+        False, "--load-only", help="Create and load the database, do not serve."
+    ),
 ) -> None:
     """Create (or reuse) a demo SQLite database with sample data, and serve it."""
     from diaspora.migrate import upgrade
@@ -118,11 +149,14 @@ def demo(
 
     password = os.environ.get("DIASPORA_DEMO_PASSWORD") or "demo-" + secrets.token_urlsafe(6)
     base = get_settings()
-    settings = base.model_copy(update={
-        "sqlite_path": db, "database_url": "",
-        "environment": "demo" if base.environment != "production" else "production",
-        "base_url": f"http://{host}:{port}",
-    })
+    settings = base.model_copy(
+        update={
+            "sqlite_path": db,
+            "database_url": "",
+            "environment": "demo" if base.environment != "production" else "production",
+            "base_url": f"http://{host}:{port}",
+        }
+    )
     engine = make_engine(settings.resolved_database_url)
     upgrade(engine)
     with session_scope(engine) as session:
@@ -137,8 +171,10 @@ def demo(
     out.print(f"Open [bold]http://{host}:{port}/[/bold] and sign in as:")
     for email, what in DEMO_LOGINS:
         out.print(f"  {email:28} {what}")
-    out.print(f"Password for all: [bold]{password}[/bold]  (set DIASPORA_DEMO_PASSWORD to choose it)\n",
-              highlight=False)
+    out.print(
+        f"Password for all: [bold]{password}[/bold]  (set DIASPORA_DEMO_PASSWORD to choose it)\n",
+        highlight=False,
+    )
     if not load_only:
         _serve(settings, host, port)
 
@@ -170,4 +206,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     login_window_minutes: int = 15
     esco_path: Path | None = None
     secure_cookies: bool = False
+    asgi_app: str = "web:create_app"
 
     @property
     def resolved_database_url(self) -> str:

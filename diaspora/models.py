@@ -1,6 +1,13 @@
 """Imports every table so SQLModel.metadata is complete (Alembic, tests)."""
 
-from diaspora.accounts.models import AccessToken, LoginAttempt, PasswordReset, Role, User, UserSession
+from diaspora.accounts.models import (
+    AccessToken,
+    LoginAttempt,
+    PasswordReset,
+    Role,
+    User,
+    UserSession,
+)
 from diaspora.assignments.models import Assignment, AssignmentStatus
 from diaspora.audit.models import AuditEvent
 from diaspora.consent.models import Consent, Purpose
@@ -12,9 +19,29 @@ from diaspora.responses.models import Response, Survey, SurveyVersion
 from diaspora.taxonomy.models import SkillConcept
 
 __all__ = [
-    "AccessToken", "Assignment", "AssignmentStatus", "AuditEvent", "Consent", "Institution",
-    "LoginAttempt", "MemberIdentity", "MemberLanguage", "MemberProfile", "MemberSkill",
-    "OutboxMessage", "PasswordReset", "PlacementRequest", "Programme", "Purpose",
-    "RequestStatus", "Response", "Role", "ShortlistEntry", "SkillConcept", "Survey",
-    "SurveyVersion", "User", "UserSession",
+    "AccessToken",
+    "Assignment",
+    "AssignmentStatus",
+    "AuditEvent",
+    "Consent",
+    "Institution",
+    "LoginAttempt",
+    "MemberIdentity",
+    "MemberLanguage",
+    "MemberProfile",
+    "MemberSkill",
+    "OutboxMessage",
+    "PasswordReset",
+    "PlacementRequest",
+    "Programme",
+    "Purpose",
+    "RequestStatus",
+    "Response",
+    "Role",
+    "ShortlistEntry",
+    "SkillConcept",
+    "Survey",
+    "SurveyVersion",
+    "User",
+    "UserSession",
 ]

@@ -18,10 +18,26 @@ ISCED_LEVELS: dict[int, str] = {
     8: "Doctoral or equivalent",
 }
 SECTORS = (
-    "health", "education", "agriculture", "ict", "engineering", "finance",
-    "public_administration", "energy", "water_sanitation", "construction", "tourism",
-    "trade", "manufacturing", "legal", "research", "social_services", "environment",
-    "transport", "media", "other",
+    "health",
+    "education",
+    "agriculture",
+    "ict",
+    "engineering",
+    "finance",
+    "public_administration",
+    "energy",
+    "water_sanitation",
+    "construction",
+    "tourism",
+    "trade",
+    "manufacturing",
+    "legal",
+    "research",
+    "social_services",
+    "environment",
+    "transport",
+    "media",
+    "other",
 )
 MODES = ("temporary", "permanent", "virtual")
 CEFR_LEVELS = ("A1", "A2", "B1", "B2", "C1", "C2", "native")

@@ -35,7 +35,11 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
-        limit = self.max_upload if path.startswith(UPLOAD_PATHS) or "upload" in path or "import" in path else self.max_body
+        limit = (
+            self.max_upload
+            if path.startswith(UPLOAD_PATHS) or "upload" in path or "import" in path
+            else self.max_body
+        )
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse(scope, send, limit)
@@ -57,9 +61,19 @@ class BodyLimit:
             await self._refuse(scope, send, limit)
 
     async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
-        body = json.dumps({"detail": f"The request body is larger than the limit of {limit // 1024} KB."}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        body = json.dumps(
+            {"detail": f"The request body is larger than the limit of {limit // 1024} KB."}
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 
@@ -68,7 +82,9 @@ class _TooLarge(Exception):
         self.limit = limit
 
 
-def _resolve_user(engine: Engine, bearer: str | None, cookie: str | None) -> tuple[User | None, str | None]:
+def _resolve_user(
+    engine: Engine, bearer: str | None, cookie: str | None
+) -> tuple[User | None, str | None]:
     with new_session(engine) as session:
         if bearer:
             return accounts.resolve_token(session=session, token=bearer), "token"
@@ -105,7 +121,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             )
             request.state.user, request.state.auth_via = user, via if user else None
             if bearer and user is None and request.url.path.startswith("/api/"):
-                return errors.error_response(request, 401, "The access token is invalid or revoked.")
+                return errors.error_response(
+                    request, 401, "The access token is invalid or revoked."
+                )
         request.state.locale = i18n.choose_locale(request, settings.default_locale)
         response: Response = await call_next(request)
         persist_anon_cookie(request, response)
@@ -121,7 +139,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         )
         return response
 
-    app.add_middleware(BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes)
+    app.add_middleware(
+        BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes
+    )
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -87,6 +87,9 @@ async def csrf_protect(request: Request) -> None:
 
 async def api_csrf(request: Request) -> None:
     """Browser (cookie) calls to the API need the CSRF header; token clients do not."""
-    if request.method in UNSAFE and getattr(request.state, "auth_via", None) == "cookie":
-        if not csrf_valid(request, request.headers.get(CSRF_HEADER)):
-            raise CsrfFailed("Missing or wrong X-CSRF-Token header for a cookie-authenticated call.")
+    if (
+        request.method in UNSAFE
+        and getattr(request.state, "auth_via", None) == "cookie"
+        and not csrf_valid(request, request.headers.get(CSRF_HEADER))
+    ):
+        raise CsrfFailed("Missing or wrong X-CSRF-Token header for a cookie-authenticated call.")

@@ -47,7 +47,9 @@ def _status(exc: DomainError) -> int:
     return 400
 
 
-def error_response(request: Request, status: int, detail: str, errors: dict[str, str] | None = None) -> Response:
+def error_response(
+    request: Request, status: int, detail: str, errors: dict[str, str] | None = None
+) -> Response:
     if wants_json(request):
         body: dict[str, Any] = {"detail": detail}
         if errors:
@@ -57,8 +59,12 @@ def error_response(request: Request, status: int, detail: str, errors: dict[str,
     if status == 401:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
-    return render(request, "error.html", {"status": status, "detail": detail, "errors": errors or {}},
-                  status_code=status)
+    return render(
+        request,
+        "error.html",
+        {"status": status, "detail": detail, "errors": errors or {}},
+        status_code=status,
+    )
 
 
 def _loc(parts: tuple[Any, ...] | list[Any]) -> str:
@@ -92,4 +98,6 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(request, 500, "Something went wrong on our side; nothing was saved by this request.")
+        return error_response(
+            request, 500, "Something went wrong on our side; nothing was saved by this request."
+        )

@@ -10,7 +10,11 @@ from starlette.requests import Request
 
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 LOCALES: dict[str, str] = {
-    "en": "English", "fr": "Français", "es": "Español", "pt": "Português", "ar": "العربية",
+    "en": "English",
+    "fr": "Français",
+    "es": "Español",
+    "pt": "Português",
+    "ar": "العربية",
 }
 RTL = {"ar"}
 LOCALE_COOKIE = "diaspora_lang"

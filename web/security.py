@@ -43,8 +43,12 @@ def csrf_valid(request: Request, submitted: str | None) -> bool:
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:
     response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="lax",
-        secure=request.app.state.settings.secure_cookies, path="/",
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.secure_cookies,
+        path="/",
         max_age=request.app.state.settings.session_hours * 3600,
     )
 
@@ -56,5 +60,11 @@ def clear_session_cookie(response: Response) -> None:
 def persist_anon_cookie(request: Request, response: Response) -> None:
     new_id = getattr(request.state, "new_anon_id", None)
     if new_id:
-        response.set_cookie(ANON_COOKIE, new_id, httponly=True, samesite="lax", path="/",
-                            secure=request.app.state.settings.secure_cookies)
+        response.set_cookie(
+            ANON_COOKIE,
+            new_id,
+            httponly=True,
+            samesite="lax",
+            path="/",
+            secure=request.app.state.settings.secure_cookies,
+        )

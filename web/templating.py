@@ -32,7 +32,11 @@ def make_environment() -> Environment:
 
 
 def render(
-    request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
 ) -> HTMLResponse:
     """Render a page (or, for htmx requests, the same template's fragment) in the user's locale."""
     env: Environment = request.app.state.jinja

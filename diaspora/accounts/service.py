@@ -9,11 +9,25 @@ from datetime import timedelta
 from sqlmodel import Session, col, func, select
 
 from diaspora.accounts import passwords
-from diaspora.accounts.models import AccessToken, LoginAttempt, PasswordReset, Role, User, UserSession
+from diaspora.accounts.models import (
+    AccessToken,
+    LoginAttempt,
+    PasswordReset,
+    Role,
+    User,
+    UserSession,
+)
 from diaspora.accounts.permissions import can, require
 from diaspora.audit.service import record
 from diaspora.common import new_token, token_hash, utcnow
-from diaspora.errors import Conflict, Forbidden, NotFound, RateLimited, Unauthorized, ValidationFailed
+from diaspora.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+    ValidationFailed,
+)
 from diaspora.outbox.service import enqueue
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
@@ -96,8 +110,14 @@ def create_user(
         from diaspora.members.service import create_profile_for
 
         create_profile_for(session=session, user=user)
-    record(session=session, actor=actor, action="user.create", entity="user", entity_id=user.id,
-           details={"role": role})
+    record(
+        session=session,
+        actor=actor,
+        action="user.create",
+        entity="user",
+        entity_id=user.id,
+        details={"role": role},
+    )
     session.commit()
     return user
 
@@ -107,16 +127,24 @@ def register_member(
 ) -> User:
     """Self-registration of a diaspora member."""
     return create_user(
-        session=session, actor=None, email=email, password=password, role=Role.member,
-        display_name=display_name, locale=locale,
+        session=session,
+        actor=None,
+        email=email,
+        password=password,
+        role=Role.member,
+        display_name=display_name,
+        locale=locale,
     )
 
 
-def _recent_failures(session: Session, *, window_minutes: int, email: str | None = None,
-                     address: str | None = None) -> int:
+def _recent_failures(
+    session: Session, *, window_minutes: int, email: str | None = None, address: str | None = None
+) -> int:
     since = utcnow() - timedelta(minutes=window_minutes)
-    stmt = select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.at >= since, col(LoginAttempt.success).is_(False)
+    stmt = (
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.at >= since, col(LoginAttempt.success).is_(False))
     )
     if email is not None:
         stmt = stmt.where(LoginAttempt.email == email)
@@ -136,17 +164,19 @@ def authenticate(
 ) -> User:
     """Check credentials, rate-limited per account and per address."""
     email = normalise_email(email)
-    if (
-        _recent_failures(session, window_minutes=window_minutes, email=email) >= max_failures
-        or (address and _recent_failures(session, window_minutes=window_minutes, address=address)
-            >= max_failures * 4)
+    if _recent_failures(session, window_minutes=window_minutes, email=email) >= max_failures or (
+        address
+        and _recent_failures(session, window_minutes=window_minutes, address=address)
+        >= max_failures * 4
     ):
         raise RateLimited(
             f"Too many failed sign-in attempts. Try again in {window_minutes} minutes."
         )
     user = get_by_email(session=session, email=email)
-    ok = user is not None and user.is_active and passwords.verify_password(
-        password, user.password_hash
+    ok = (
+        user is not None
+        and user.is_active
+        and passwords.verify_password(password, user.password_hash)
     )
     session.add(LoginAttempt(email=email, address=address[:64], success=ok))
     if not ok or user is None:
@@ -179,7 +209,9 @@ def start_session(
 
 def resolve_session(*, session: Session, token: str) -> User | None:
     """The active user behind a session cookie, or None when expired, revoked or disabled."""
-    row = session.exec(select(UserSession).where(UserSession.token_hash == token_hash(token))).first()
+    row = session.exec(
+        select(UserSession).where(UserSession.token_hash == token_hash(token))
+    ).first()
     now = utcnow()
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
@@ -195,24 +227,32 @@ def resolve_session(*, session: Session, token: str) -> User | None:
 
 
 def end_session(*, session: Session, token: str) -> None:
-    row = session.exec(select(UserSession).where(UserSession.token_hash == token_hash(token))).first()
+    row = session.exec(
+        select(UserSession).where(UserSession.token_hash == token_hash(token))
+    ).first()
     if row is not None and row.revoked_at is None:
         row.revoked_at = utcnow()
         session.add(row)
         user = session.get(User, row.user_id)
-        record(session=session, actor=user, action="session.end", entity="user", entity_id=row.user_id)
+        record(
+            session=session, actor=user, action="session.end", entity="user", entity_id=row.user_id
+        )
         session.commit()
 
 
 def _revoke_all(session: Session, user_id: int) -> None:
     now = utcnow()
     for row in session.exec(
-        select(UserSession).where(UserSession.user_id == user_id, col(UserSession.revoked_at).is_(None))
+        select(UserSession).where(
+            UserSession.user_id == user_id, col(UserSession.revoked_at).is_(None)
+        )
     ):
         row.revoked_at = now
         session.add(row)
     for tok in session.exec(
-        select(AccessToken).where(AccessToken.user_id == user_id, col(AccessToken.revoked_at).is_(None))
+        select(AccessToken).where(
+            AccessToken.user_id == user_id, col(AccessToken.revoked_at).is_(None)
+        )
     ):
         tok.revoked_at = now
         session.add(tok)
@@ -229,8 +269,13 @@ def set_active(*, session: Session, actor: User | None, user_id: int, active: bo
     session.add(user)
     if not active:
         _revoke_all(session, user_id)
-    record(session=session, actor=actor, action="user.enable" if active else "user.disable",
-           entity="user", entity_id=user_id)
+    record(
+        session=session,
+        actor=actor,
+        action="user.enable" if active else "user.disable",
+        entity="user",
+        entity_id=user_id,
+    )
     session.commit()
     return user
 
@@ -245,7 +290,9 @@ def issue_token(*, session: Session, user: User, name: str = "cli") -> str:
 
 
 def resolve_token(*, session: Session, token: str) -> User | None:
-    row = session.exec(select(AccessToken).where(AccessToken.token_hash == token_hash(token))).first()
+    row = session.exec(
+        select(AccessToken).where(AccessToken.token_hash == token_hash(token))
+    ).first()
     if row is None or row.revoked_at is not None:
         return None
     user = session.get(User, row.user_id)
@@ -261,8 +308,11 @@ def request_password_reset(*, session: Session, email: str, base_url: str) -> No
         return
     token = new_token()
     session.add(
-        PasswordReset(token_hash=token_hash(token), user_id=user.id or 0,
-                      expires_at=utcnow() + timedelta(hours=2))
+        PasswordReset(
+            token_hash=token_hash(token),
+            user_id=user.id or 0,
+            expires_at=utcnow() + timedelta(hours=2),
+        )
     )
     enqueue(
         session=session,
@@ -276,15 +326,24 @@ def request_password_reset(*, session: Session, email: str, base_url: str) -> No
             "If it was not you, ignore this message."
         ),
     )
-    record(session=session, actor=None, action="password.reset_requested", entity="user",
-           entity_id=user.id)
+    record(
+        session=session,
+        actor=None,
+        action="password.reset_requested",
+        entity="user",
+        entity_id=user.id,
+    )
     session.commit()
 
 
 def reset_password(*, session: Session, token: str, new_password: str) -> User:
-    row = session.exec(select(PasswordReset).where(PasswordReset.token_hash == token_hash(token))).first()
+    row = session.exec(
+        select(PasswordReset).where(PasswordReset.token_hash == token_hash(token))
+    ).first()
     if row is None or row.used_at is not None or row.expires_at <= utcnow():
-        raise ValidationFailed({"token": "this reset link is invalid or has expired; ask for a new one"})
+        raise ValidationFailed(
+            {"token": "this reset link is invalid or has expired; ask for a new one"}
+        )
     if problem := passwords.password_problem(new_password):
         raise ValidationFailed({"password": problem})
     user = get(session=session, user_id=row.user_id)

@@ -51,7 +51,9 @@ def history(*, session: Session, entity: str, entity_id: int | str) -> Sequence[
     return session.exec(stmt).all()
 
 
-def recent(*, session: Session, limit: int = 200, action: str | None = None) -> Sequence[AuditEvent]:
+def recent(
+    *, session: Session, limit: int = 200, action: str | None = None
+) -> Sequence[AuditEvent]:
     """The newest events, for the admin audit page."""
     stmt = select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(limit)
     if action:

@@ -32,14 +32,18 @@ def has_active_consent(*, session: Session, member_id: int, purpose: str) -> boo
 
 def active_purposes(*, session: Session, member_id: int) -> set[str]:
     rows = session.exec(
-        select(Consent.purpose).where(Consent.member_id == member_id, col(Consent.withdrawn_at).is_(None))
+        select(Consent.purpose).where(
+            Consent.member_id == member_id, col(Consent.withdrawn_at).is_(None)
+        )
     ).all()
     return set(rows)
 
 
 def history(*, session: Session, member_id: int) -> Sequence[Consent]:
     return session.exec(
-        select(Consent).where(Consent.member_id == member_id).order_by(col(Consent.given_at), col(Consent.id))
+        select(Consent)
+        .where(Consent.member_id == member_id)
+        .order_by(col(Consent.given_at), col(Consent.id))
     ).all()
 
 
@@ -66,21 +70,44 @@ def set_consents(
     """Give or withdraw consent per purpose; unchanged purposes write nothing."""
     unknown = [p for p in choices if p not in PURPOSES]
     if unknown:
-        raise ValidationFailed({f"consent.{p}": f"unknown purpose; expected one of {', '.join(PURPOSES)}"
-                                for p in unknown})
+        raise ValidationFailed(
+            {
+                f"consent.{p}": f"unknown purpose; expected one of {', '.join(PURPOSES)}"
+                for p in unknown
+            }
+        )
     now = utcnow()
     for purpose, given in choices.items():
         row = _active_row(session, member_id, purpose)
         if given and row is None:
-            session.add(Consent(member_id=member_id, purpose=purpose, notice_version=notice_version,
-                                given_at=now, source=source))
-            record(session=session, actor=actor, action="consent.give", entity="member",
-                   entity_id=member_id, details={"purpose": purpose, "notice": notice_version})
+            session.add(
+                Consent(
+                    member_id=member_id,
+                    purpose=purpose,
+                    notice_version=notice_version,
+                    given_at=now,
+                    source=source,
+                )
+            )
+            record(
+                session=session,
+                actor=actor,
+                action="consent.give",
+                entity="member",
+                entity_id=member_id,
+                details={"purpose": purpose, "notice": notice_version},
+            )
         elif not given and row is not None:
             row.withdrawn_at = now
             session.add(row)
-            record(session=session, actor=actor, action="consent.withdraw", entity="member",
-                   entity_id=member_id, details={"purpose": purpose})
+            record(
+                session=session,
+                actor=actor,
+                action="consent.withdraw",
+                entity="member",
+                entity_id=member_id,
+                details={"purpose": purpose},
+            )
     session.flush()
     _sync_flags(session, member_id)
     if commit:

@@ -37,7 +37,9 @@ def get_programme(*, session: Session, programme_id: int) -> Programme:
     return prog
 
 
-def create_institution(*, session: Session, actor: User | None, data: dict[str, Any]) -> Institution:
+def create_institution(
+    *, session: Session, actor: User | None, data: dict[str, Any]
+) -> Institution:
     if actor is not None:
         require(actor, "institution.manage")
     errors: dict[str, str] = {}
@@ -55,11 +57,22 @@ def create_institution(*, session: Session, actor: User | None, data: dict[str, 
         errors["sector"] = "expected one of " + ", ".join(SECTORS)
     if errors:
         raise ValidationFailed(errors)
-    inst = Institution(name=name[:200], kind=kind, country=country, sector=sector,
-                       city=str(data.get("city", "")).strip()[:100])
+    inst = Institution(
+        name=name[:200],
+        kind=kind,
+        country=country,
+        sector=sector,
+        city=str(data.get("city", "")).strip()[:100],
+    )
     session.add(inst)
     session.flush()
-    record(session=session, actor=actor, action="institution.create", entity="institution", entity_id=inst.id)
+    record(
+        session=session,
+        actor=actor,
+        action="institution.create",
+        entity="institution",
+        entity_id=inst.id,
+    )
     session.commit()
     return inst
 
@@ -81,11 +94,24 @@ def create_programme(*, session: Session, actor: User | None, data: dict[str, An
         errors["allowed_modes"] = f"unknown mode {bad[0]!r}"
     if errors:
         raise ValidationFailed(errors)
-    prog = Programme(code=code, name=str(data.get("name") or code)[:200], description=str(data.get("description", "")),
-                     countries_of_origin=countries, donor=str(data.get("donor", ""))[:200], allowed_modes=modes,
-                     starts_on=data.get("starts_on"), ends_on=data.get("ends_on"))
+    prog = Programme(
+        code=code,
+        name=str(data.get("name") or code)[:200],
+        description=str(data.get("description", "")),
+        countries_of_origin=countries,
+        donor=str(data.get("donor", ""))[:200],
+        allowed_modes=modes,
+        starts_on=data.get("starts_on"),
+        ends_on=data.get("ends_on"),
+    )
     session.add(prog)
     session.flush()
-    record(session=session, actor=actor, action="programme.create", entity="programme", entity_id=prog.id)
+    record(
+        session=session,
+        actor=actor,
+        action="programme.create",
+        entity="programme",
+        entity_id=prog.id,
+    )
     session.commit()
     return prog

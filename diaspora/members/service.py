@@ -28,10 +28,24 @@ _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 IDENTITY_FIELDS = ("first_name", "last_name", "email", "phone")
 SCALAR_FIELDS = (
-    "residence_country", "residence_city", "origin_country", "nationality", "gender",
-    "birth_year", "education_level", "education_field", "occupation_title", "occupation_code",
-    "sector", "years_experience", "preferred_duration", "available_from", "available_to",
-    "professional_associations", "priorities", "heard_about",
+    "residence_country",
+    "residence_city",
+    "origin_country",
+    "nationality",
+    "gender",
+    "birth_year",
+    "education_level",
+    "education_field",
+    "occupation_title",
+    "occupation_code",
+    "sector",
+    "years_experience",
+    "preferred_duration",
+    "available_from",
+    "available_to",
+    "professional_associations",
+    "priorities",
+    "heard_about",
 )
 LIST_FIELDS = ("sectors", "skills", "languages", "modes", "contributions")
 
@@ -39,17 +53,26 @@ LIST_FIELDS = ("sectors", "skills", "languages", "modes", "contributions")
 def new_pseudonym(session: Session) -> str:
     while True:
         candidate = "DM-" + "".join(secrets.choice(_ALPHABET) for _ in range(6))
-        if session.exec(select(MemberProfile.id).where(MemberProfile.pseudonym == candidate)).first() is None:
+        if (
+            session.exec(
+                select(MemberProfile.id).where(MemberProfile.pseudonym == candidate)
+            ).first()
+            is None
+        ):
             return candidate
 
 
-def create_profile_for(*, session: Session, user: User | None, commit: bool = False) -> MemberProfile:
+def create_profile_for(
+    *, session: Session, user: User | None, commit: bool = False
+) -> MemberProfile:
     """An empty profile (and identity row) for a new member account or imported response."""
     profile = MemberProfile(user_id=user.id if user else None, pseudonym=new_pseudonym(session))
     session.add(profile)
     session.flush()
     session.add(MemberIdentity(member_id=profile.id or 0, email=user.email if user else ""))
-    record(session=session, actor=user, action="member.create", entity="member", entity_id=profile.id)
+    record(
+        session=session, actor=user, action="member.create", entity="member", entity_id=profile.id
+    )
     if commit:
         session.commit()
     return profile
@@ -79,25 +102,40 @@ def view(*, session: Session, actor: User, member_id: int) -> MemberProfile:
     """Read a profile for display; a read by anyone but the member is audited."""
     profile = get(session=session, actor=actor, member_id=member_id)
     if profile.user_id != actor.id:
-        record(session=session, actor=actor, action="member.view", entity="member", entity_id=member_id)
+        record(
+            session=session, actor=actor, action="member.view", entity="member", entity_id=member_id
+        )
         session.commit()
     return profile
 
 
-def identity(*, session: Session, actor: User, member_id: int, purpose: str = "view") -> MemberIdentity:
+def identity(
+    *, session: Session, actor: User, member_id: int, purpose: str = "view"
+) -> MemberIdentity:
     """Identified data; every read by someone other than the member is audited."""
     profile = get(session=session, actor=actor, member_id=member_id)
     row = session.get(MemberIdentity, member_id) or MemberIdentity(member_id=member_id)
     if profile.user_id != actor.id:
-        record(session=session, actor=actor, action="member.identity_view", entity="member",
-               entity_id=member_id, details={"purpose": purpose})
+        record(
+            session=session,
+            actor=actor,
+            action="member.identity_view",
+            entity="member",
+            entity_id=member_id,
+            details={"purpose": purpose},
+        )
         session.commit()
     return row
 
 
 def get_all(
-    *, session: Session, actor: User, country: str | None = None, q: str | None = None,
-    limit: int = 100, offset: int = 0,
+    *,
+    session: Session,
+    actor: User,
+    country: str | None = None,
+    q: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
 ) -> tuple[Sequence[MemberProfile], int]:
     require(actor, "member.read")
     stmt = select(MemberProfile).where(col(MemberProfile.erased_at).is_(None))
@@ -160,8 +198,16 @@ def clean_fields(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
                 errors[key] = "expected an ISO 3166 two-letter country code such as GH or NL"
             else:
                 out[key] = code
-    for key in ("residence_city", "education_field", "occupation_title", "occupation_code",
-                "preferred_duration", "professional_associations", "priorities", "heard_about"):
+    for key in (
+        "residence_city",
+        "education_field",
+        "occupation_title",
+        "occupation_code",
+        "preferred_duration",
+        "professional_associations",
+        "priorities",
+        "heard_about",
+    ):
         if key in data:
             out[key] = str(data[key] or "").strip()[:2000]
     if "gender" in data:
@@ -175,7 +221,9 @@ def clean_fields(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     if "education_level" in data:
         out["education_level"] = _as_int(data["education_level"], "education_level", errors, 0, 8)
     if "years_experience" in data:
-        out["years_experience"] = _as_int(data["years_experience"], "years_experience", errors, 0, 70) or 0
+        out["years_experience"] = (
+            _as_int(data["years_experience"], "years_experience", errors, 0, 70) or 0
+        )
     if "sector" in data:
         sector = str(data["sector"] or "").strip()
         if sector and sector not in SECTORS:
@@ -194,13 +242,17 @@ def clean_fields(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     if "modes" in data:
         modes = _as_list(data["modes"])
         if bad := [m for m in modes if m not in MODES]:
-            errors["modes"] = f"unknown mode {bad[0]!r}; expected any of temporary, permanent, virtual"
+            errors["modes"] = (
+                f"unknown mode {bad[0]!r}; expected any of temporary, permanent, virtual"
+            )
         else:
             out["modes"] = [m for m in MODES if m in modes]
     if "contributions" in data:
         contribs = _as_list(data["contributions"])
         if bad := [c for c in contribs if c not in CONTRIBUTIONS]:
-            errors["contributions"] = f"unknown contribution {bad[0]!r}; expected any of " + ", ".join(CONTRIBUTIONS)
+            errors["contributions"] = (
+                f"unknown contribution {bad[0]!r}; expected any of " + ", ".join(CONTRIBUTIONS)
+            )
         else:
             out["contributions"] = [c for c in CONTRIBUTIONS if c in contribs]
     if "languages" in data:
@@ -212,10 +264,14 @@ def clean_fields(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
             code = str(item.get("code", "")).strip().lower()
             level = str(item.get("level", "") or "").strip()
             if not is_language(code):
-                errors["languages"] = f"unknown language code {code!r}; expected ISO 639-1 such as en, fr"
+                errors["languages"] = (
+                    f"unknown language code {code!r}; expected ISO 639-1 such as en, fr"
+                )
                 break
             if level and level not in CEFR_LEVELS:
-                errors["languages"] = f"unknown level {level!r} for {code}; expected A1-C2 or native"
+                errors["languages"] = (
+                    f"unknown level {level!r} for {code}; expected A1-C2 or native"
+                )
                 break
             langs.append({"code": code, "level": level})
         else:
@@ -260,16 +316,28 @@ def _apply(session: Session, profile: MemberProfile, values: dict[str, Any]) -> 
     if "languages" in values:
         session.exec(delete(MemberLanguage).where(col(MemberLanguage.member_id) == profile.id))  # type: ignore[call-overload]
         for lang in profile.languages:
-            session.add(MemberLanguage(member_id=profile.id or 0, code=lang["code"], level=lang.get("level", "")))
+            session.add(
+                MemberLanguage(
+                    member_id=profile.id or 0, code=lang["code"], level=lang.get("level", "")
+                )
+            )
 
 
 def update_profile(
-    *, session: Session, actor: User | None, member_id: int, data: dict[str, Any],
-    expected_version: int | None = None, source: str = "web", commit: bool = True,
+    *,
+    session: Session,
+    actor: User | None,
+    member_id: int,
+    data: dict[str, Any],
+    expected_version: int | None = None,
+    source: str = "web",
+    commit: bool = True,
 ) -> MemberProfile:
     """Validate and apply profile fields (member edits, survey bindings, staff corrections)."""
     profile = session.get(MemberProfile, member_id)
-    if profile is None or (actor is not None and actor.role == Role.member and profile.user_id != actor.id):
+    if profile is None or (
+        actor is not None and actor.role == Role.member and profile.user_id != actor.id
+    ):
         raise NotFound("No such member.")
     if actor is not None and actor.role == Role.institution:
         raise NotFound("No such member.")
@@ -282,8 +350,14 @@ def update_profile(
         raise ValidationFailed(errors)
     _apply(session, profile, values)
     profile.version += 1
-    record(session=session, actor=actor, action="member.update", entity="member", entity_id=member_id,
-           details={"fields": sorted(values), "source": source})
+    record(
+        session=session,
+        actor=actor,
+        action="member.update",
+        entity="member",
+        entity_id=member_id,
+        details={"fields": sorted(values), "source": source},
+    )
     if commit:
         session.commit()
     return profile
@@ -300,14 +374,22 @@ def export_data(*, session: Session, actor: User, member_id: int) -> dict[str, A
     data = {
         "profile": profile.model_dump(mode="json"),
         "identity": ident.model_dump(mode="json") if ident else {},
-        "consents": [c.model_dump(mode="json") for c in
-                     session.exec(select(Consent).where(Consent.member_id == member_id))],
-        "responses": [r.model_dump(mode="json", exclude={"resume_token_hash"}) for r in
-                      session.exec(select(Response).where(Response.member_id == member_id))],
-        "assignments": [a.model_dump(mode="json") for a in
-                        session.exec(select(Assignment).where(Assignment.member_id == member_id))],
+        "consents": [
+            c.model_dump(mode="json")
+            for c in session.exec(select(Consent).where(Consent.member_id == member_id))
+        ],
+        "responses": [
+            r.model_dump(mode="json", exclude={"resume_token_hash"})
+            for r in session.exec(select(Response).where(Response.member_id == member_id))
+        ],
+        "assignments": [
+            a.model_dump(mode="json")
+            for a in session.exec(select(Assignment).where(Assignment.member_id == member_id))
+        ],
     }
-    record(session=session, actor=actor, action="member.export", entity="member", entity_id=member_id)
+    record(
+        session=session, actor=actor, action="member.export", entity="member", entity_id=member_id
+    )
     session.commit()
     return data
 
@@ -338,9 +420,18 @@ def erase(*, session: Session, actor: User, member_id: int) -> MemberProfile:
         response.answers = {}
         response.resume_token_hash = None
         session.add(response)
-    set_consents(session=session, actor=actor, member_id=member_id,
-                 choices={"matching": False, "contact": False, "share_with_institution": False,
-                          "research": False}, commit=False)
+    set_consents(
+        session=session,
+        actor=actor,
+        member_id=member_id,
+        choices={
+            "matching": False,
+            "contact": False,
+            "share_with_institution": False,
+            "research": False,
+        },
+        commit=False,
+    )
     if profile.user_id is not None:
         user = session.get(User, profile.user_id)
         if user is not None:
@@ -351,6 +442,8 @@ def erase(*, session: Session, actor: User, member_id: int) -> MemberProfile:
             session.add(user)
             _revoke_all(session, user.id or 0)
     session.add(profile)
-    record(session=session, actor=actor, action="member.erase", entity="member", entity_id=member_id)
+    record(
+        session=session, actor=actor, action="member.erase", entity="member", entity_id=member_id
+    )
     session.commit()
     return profile

@@ -33,7 +33,9 @@ def enqueue(
     return message
 
 
-def get_all(*, session: Session, limit: int = 200, kind: str | None = None) -> Sequence[OutboxMessage]:
+def get_all(
+    *, session: Session, limit: int = 200, kind: str | None = None
+) -> Sequence[OutboxMessage]:
     """Newest messages first, for the staff outbox page."""
     stmt = select(OutboxMessage).order_by(col(OutboxMessage.id).desc()).limit(limit)
     if kind:

@@ -18,8 +18,9 @@ def me(user: CurrentUser) -> UserPublic:
 
 @router.post("/register", response_model=UserPublic, status_code=201)
 def register(body: RegisterIn, session: SessionDep, request: Request) -> UserPublic:
-    user = accounts.register_member(session=session, email=body.email, password=body.password,
-                                    display_name=body.display_name)
+    user = accounts.register_member(
+        session=session, email=body.email, password=body.password, display_name=body.display_name
+    )
     return UserPublic.model_validate(user)
 
 
@@ -31,14 +32,19 @@ def list_users(session: SessionDep, user: StaffUser) -> list[UserPublic]:
 @router.post("/users", response_model=UserPublic, status_code=201)
 def create_user(body: UserCreate, session: SessionDep, user: StaffUser) -> UserPublic:
     created = accounts.create_user(
-        session=session, actor=user, email=body.email, password=body.password, role=body.role,
-        institution_id=body.institution_id, display_name=body.display_name,
+        session=session,
+        actor=user,
+        email=body.email,
+        password=body.password,
+        role=body.role,
+        institution_id=body.institution_id,
+        display_name=body.display_name,
     )
     return UserPublic.model_validate(created)
 
 
 @router.post("/users/{user_id}/disable", response_model=UserPublic)
 def disable_user(user_id: int, session: SessionDep, user: AdminUser) -> UserPublic:
-    return UserPublic.model_validate(accounts.set_active(session=session, actor=user, user_id=user_id, active=False))
-
-
+    return UserPublic.model_validate(
+        accounts.set_active(session=session, actor=user, user_id=user_id, active=False)
+    )

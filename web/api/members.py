@@ -20,12 +20,18 @@ def my_profile(session: SessionDep, user: MemberUser) -> ProfilePublic:
 
 
 @router.patch("/me/profile", response_model=ProfilePublic)
-def update_my_profile(session: SessionDep, user: MemberUser,
-                      body: dict[str, Any] = Body(...)) -> ProfilePublic:
+def update_my_profile(
+    session: SessionDep, user: MemberUser, body: dict[str, Any] = Body(...)
+) -> ProfilePublic:
     profile = members.get_own(session=session, actor=user)
     expected = body.pop("version", None)
-    updated = members.update_profile(session=session, actor=user, member_id=profile.id or 0, data=body,
-                                     expected_version=expected if isinstance(expected, int) else None)
+    updated = members.update_profile(
+        session=session,
+        actor=user,
+        member_id=profile.id or 0,
+        data=body,
+        expected_version=expected if isinstance(expected, int) else None,
+    )
     return ProfilePublic.model_validate(updated)
 
 
@@ -39,8 +45,9 @@ def my_consents(session: SessionDep, user: MemberUser) -> dict[str, Any]:
 @router.put("/me/consents")
 def set_my_consents(body: ConsentsIn, session: SessionDep, user: MemberUser) -> dict[str, Any]:
     profile = members.get_own(session=session, actor=user)
-    active = consent.set_consents(session=session, actor=user, member_id=profile.id or 0,
-                                  choices=body.consents)
+    active = consent.set_consents(
+        session=session, actor=user, member_id=profile.id or 0, choices=body.consents
+    )
     return {"consents": {p: p in active for p in consent.PURPOSES}}
 
 
@@ -58,13 +65,27 @@ def erase_me(session: SessionDep, user: MemberUser) -> dict[str, str]:
 
 
 @router.get("/members", response_model=list[ProfilePublic])
-def list_members(session: SessionDep, user: StaffUser, country: str | None = None,
-                 q: str | None = None, limit: int = 100, offset: int = 0) -> list[ProfilePublic]:
-    rows, _ = members.get_all(session=session, actor=user, country=country, q=q,
-                              limit=min(max(limit, 1), 500), offset=max(offset, 0))
+def list_members(
+    session: SessionDep,
+    user: StaffUser,
+    country: str | None = None,
+    q: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[ProfilePublic]:
+    rows, _ = members.get_all(
+        session=session,
+        actor=user,
+        country=country,
+        q=q,
+        limit=min(max(limit, 1), 500),
+        offset=max(offset, 0),
+    )
     return [ProfilePublic.model_validate(r) for r in rows]
 
 
 @router.get("/members/{member_id}", response_model=ProfilePublic)
 def get_member(member_id: int, session: SessionDep, user: CurrentUser) -> ProfilePublic:
-    return ProfilePublic.model_validate(members.view(session=session, actor=user, member_id=member_id))
+    return ProfilePublic.model_validate(
+        members.view(session=session, actor=user, member_id=member_id)
+    )

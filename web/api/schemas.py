@@ -64,5 +64,3 @@ class ProfilePublic(BaseModel):
 
 class ConsentsIn(BaseModel):
     consents: dict[str, bool]
-
-

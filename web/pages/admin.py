@@ -20,14 +20,29 @@ from web.templating import render
 router = APIRouter()
 
 
-def _users_page(request: Request, session: SessionDep, user: StaffUser, *, errors: dict, values: dict,
-                status: int = 200) -> Response:
-    return render(request, "admin/users.html", {
-        "users": accounts.get_all(session=session, actor=user),
-        "institutions": institutions.get_all_institutions(session=session),
-        "roles": [r.value for r in Role] if user.role == Role.admin else ["member", "institution"],
-        "errors": errors, "values": values,
-    }, status_code=status)
+def _users_page(
+    request: Request,
+    session: SessionDep,
+    user: StaffUser,
+    *,
+    errors: dict,
+    values: dict,
+    status: int = 200,
+) -> Response:
+    return render(
+        request,
+        "admin/users.html",
+        {
+            "users": accounts.get_all(session=session, actor=user),
+            "institutions": institutions.get_all_institutions(session=session),
+            "roles": [r.value for r in Role]
+            if user.role == Role.admin
+            else ["member", "institution"],
+            "errors": errors,
+            "values": values,
+        },
+        status_code=status,
+    )
 
 
 @router.get("/admin/users")
@@ -41,8 +56,12 @@ async def create_user(request: Request, session: SessionDep, user: StaffUser) ->
     inst = data.get("institution_id", "")
     try:
         accounts.create_user(
-            session=session, actor=user, email=data.get("email", ""), password=data.get("password") or None,
-            role=data.get("role", ""), institution_id=int(inst) if inst.isdigit() else None,
+            session=session,
+            actor=user,
+            email=data.get("email", ""),
+            password=data.get("password") or None,
+            role=data.get("role", ""),
+            institution_id=int(inst) if inst.isdigit() else None,
             display_name=data.get("display_name", ""),
         )
     except ValidationFailed as exc:
@@ -52,19 +71,30 @@ async def create_user(request: Request, session: SessionDep, user: StaffUser) ->
 
 
 @router.post("/admin/users/{user_id}/active")
-async def set_active(user_id: int, request: Request, session: SessionDep, user: AdminUser) -> Response:
+async def set_active(
+    user_id: int, request: Request, session: SessionDep, user: AdminUser
+) -> Response:
     data = await form_dict(request)
-    accounts.set_active(session=session, actor=user, user_id=user_id, active=data.get("active") == "1")
+    accounts.set_active(
+        session=session, actor=user, user_id=user_id, active=data.get("active") == "1"
+    )
     return RedirectResponse("/admin/users", status_code=303)
 
 
 @router.get("/admin/institutions")
 def institutions_page(request: Request, session: SessionDep, user: StaffUser) -> Response:
-    return render(request, "admin/institutions.html", {
-        "institutions": institutions.get_all_institutions(session=session),
-        "programmes": institutions.get_all_programmes(session=session),
-        "kinds": [k.value for k in InstitutionKind], "sectors": SECTORS, "errors": {}, "values": {},
-    })
+    return render(
+        request,
+        "admin/institutions.html",
+        {
+            "institutions": institutions.get_all_institutions(session=session),
+            "programmes": institutions.get_all_programmes(session=session),
+            "kinds": [k.value for k in InstitutionKind],
+            "sectors": SECTORS,
+            "errors": {},
+            "values": {},
+        },
+    )
 
 
 @router.post("/admin/institutions")
@@ -74,19 +104,31 @@ async def create_institution(request: Request, session: SessionDep, user: AdminU
         institutions.create_institution(session=session, actor=user, data=data)
     except ValidationFailed as exc:
         session.rollback()
-        return render(request, "admin/institutions.html", {
-            "institutions": institutions.get_all_institutions(session=session),
-            "programmes": institutions.get_all_programmes(session=session),
-            "kinds": [k.value for k in InstitutionKind], "sectors": SECTORS,
-            "errors": exc.errors, "values": data,
-        }, status_code=422)
+        return render(
+            request,
+            "admin/institutions.html",
+            {
+                "institutions": institutions.get_all_institutions(session=session),
+                "programmes": institutions.get_all_programmes(session=session),
+                "kinds": [k.value for k in InstitutionKind],
+                "sectors": SECTORS,
+                "errors": exc.errors,
+                "values": data,
+            },
+            status_code=422,
+        )
     return RedirectResponse("/admin/institutions", status_code=303)
 
 
 @router.get("/admin/audit")
-def audit_page(request: Request, session: SessionDep, user: StaffUser, action: str | None = None) -> Response:
-    return render(request, "admin/audit.html",
-                  {"events": audit.recent(session=session, action=action or None), "action": action or ""})
+def audit_page(
+    request: Request, session: SessionDep, user: StaffUser, action: str | None = None
+) -> Response:
+    return render(
+        request,
+        "admin/audit.html",
+        {"events": audit.recent(session=session, action=action or None), "action": action or ""},
+    )
 
 
 @router.get("/staff/outbox")

@@ -26,21 +26,35 @@ async def login(request: Request, session: SessionDep, settings: SettingsDep) ->
     target = safe_next(data.get("next"))
     try:
         user = accounts.authenticate(
-            session=session, email=data.get("email", ""), password=data.get("password", ""),
-            address=client_address(request), max_failures=settings.login_max_failures,
+            session=session,
+            email=data.get("email", ""),
+            password=data.get("password", ""),
+            address=client_address(request),
+            max_failures=settings.login_max_failures,
             window_minutes=settings.login_window_minutes,
         )
     except (Unauthorized, RateLimited) as exc:
         status = 429 if isinstance(exc, RateLimited) else 401
-        return render(request, "auth/login.html",
-                      {"next": target, "values": {"email": data.get("email", "")},
-                       "errors": {"form": exc.message}}, status_code=status)
+        return render(
+            request,
+            "auth/login.html",
+            {
+                "next": target,
+                "values": {"email": data.get("email", "")},
+                "errors": {"form": exc.message},
+            },
+            status_code=status,
+        )
     old = request.cookies.get(SESSION_COOKIE)
     if old:
         accounts.end_session(session=session, token=old)
-    token = accounts.start_session(session=session, user=user, hours=settings.session_hours,
-                                   address=client_address(request),
-                                   user_agent=request.headers.get("user-agent", ""))
+    token = accounts.start_session(
+        session=session,
+        user=user,
+        hours=settings.session_hours,
+        address=client_address(request),
+        user_agent=request.headers.get("user-agent", ""),
+    )
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(request, response, token)
     return response
@@ -66,17 +80,27 @@ async def register(request: Request, session: SessionDep, settings: SettingsDep)
     data = await form_dict(request)
     values = {"email": data.get("email", ""), "display_name": data.get("display_name", "")}
     if data.get("password", "") != data.get("password_again", ""):
-        return render(request, "auth/register.html",
-                      {"values": values, "errors": {"password_again": "the two passwords differ"}},
-                      status_code=422)
+        return render(
+            request,
+            "auth/register.html",
+            {"values": values, "errors": {"password_again": "the two passwords differ"}},
+            status_code=422,
+        )
     try:
-        user = accounts.register_member(session=session, email=values["email"], password=data.get("password", ""),
-                                        display_name=values["display_name"],
-                                        locale=getattr(request.state, "locale", "en"))
+        user = accounts.register_member(
+            session=session,
+            email=values["email"],
+            password=data.get("password", ""),
+            display_name=values["display_name"],
+            locale=getattr(request.state, "locale", "en"),
+        )
     except ValidationFailed as exc:
-        return render(request, "auth/register.html", {"values": values, "errors": exc.errors}, status_code=422)
-    token = accounts.start_session(session=session, user=user, hours=settings.session_hours,
-                                   address=client_address(request))
+        return render(
+            request, "auth/register.html", {"values": values, "errors": exc.errors}, status_code=422
+        )
+    token = accounts.start_session(
+        session=session, user=user, hours=settings.session_hours, address=client_address(request)
+    )
     response = RedirectResponse("/", status_code=303)
     set_session_cookie(request, response, token)
     return response
@@ -90,7 +114,9 @@ def forgot_form(request: Request) -> Response:
 @router.post("/forgot-password")
 async def forgot(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     data = await form_dict(request)
-    accounts.request_password_reset(session=session, email=data.get("email", ""), base_url=settings.base_url)
+    accounts.request_password_reset(
+        session=session, email=data.get("email", ""), base_url=settings.base_url
+    )
     return render(request, "auth/forgot.html", {"sent": True, "errors": {}})
 
 
@@ -103,8 +129,14 @@ def reset_form(request: Request, token: str = "") -> Response:
 async def reset(request: Request, session: SessionDep) -> Response:
     data = await form_dict(request)
     try:
-        accounts.reset_password(session=session, token=data.get("token", ""), new_password=data.get("password", ""))
+        accounts.reset_password(
+            session=session, token=data.get("token", ""), new_password=data.get("password", "")
+        )
     except ValidationFailed as exc:
-        return render(request, "auth/reset.html", {"token": data.get("token", ""), "errors": exc.errors},
-                      status_code=422)
+        return render(
+            request,
+            "auth/reset.html",
+            {"token": data.get("token", ""), "errors": exc.errors},
+            status_code=422,
+        )
     return RedirectResponse("/login?reset=1", status_code=303)

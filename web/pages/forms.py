@@ -18,7 +18,9 @@ async def form_dict(request: Request, *, lists: tuple[str, ...] = ()) -> dict[st
         if key == CSRF_FIELD:
             continue
         values = [v for v in form.getlist(key) if not isinstance(v, UploadFile)]
-        data[key] = [str(v) for v in values] if key in lists else (str(values[-1]) if values else "")
+        data[key] = (
+            [str(v) for v in values] if key in lists else (str(values[-1]) if values else "")
+        )
     for key in lists:
         data.setdefault(key, [])
     return data

@@ -19,15 +19,27 @@ from web.templating import render
 
 router = APIRouter(prefix="/me")
 
-VOCAB = {"genders": GENDERS, "isced": ISCED_LEVELS, "sectors": SECTORS, "modes": MODES,
-         "contributions": CONTRIBUTIONS, "cefr": CEFR_LEVELS}
+VOCAB = {
+    "genders": GENDERS,
+    "isced": ISCED_LEVELS,
+    "sectors": SECTORS,
+    "modes": MODES,
+    "contributions": CONTRIBUTIONS,
+    "cefr": CEFR_LEVELS,
+}
 
 
 def _profile_context(session: SessionDep, user: MemberUser) -> dict:
     profile = members.get_own(session=session, actor=user)
     ident = members.identity(session=session, actor=user, member_id=profile.id or 0)
     active = consent.active_purposes(session=session, member_id=profile.id or 0)
-    return {"profile": profile, "identity": ident, "active": active, "purposes": consent.PURPOSES, **VOCAB}
+    return {
+        "profile": profile,
+        "identity": ident,
+        "active": active,
+        "purposes": consent.PURPOSES,
+        **VOCAB,
+    }
 
 
 @router.get("")
@@ -51,13 +63,20 @@ async def edit(request: Request, session: SessionDep, user: MemberUser) -> Respo
     langs = data.pop("languages", "")
     data["languages"] = [part.strip() for part in langs.split(",") if part.strip()]
     try:
-        members.update_profile(session=session, actor=user, member_id=profile.id or 0, data=data,
-                               expected_version=int(version) if version.isdigit() else None)
+        members.update_profile(
+            session=session,
+            actor=user,
+            member_id=profile.id or 0,
+            data=data,
+            expected_version=int(version) if version.isdigit() else None,
+        )
     except (ValidationFailed, Conflict) as exc:
         session.rollback()
         errors = exc.errors if isinstance(exc, ValidationFailed) else {"form": exc.message}
         ctx = _profile_context(session, user)
-        return render(request, "profile/edit.html", {**ctx, "errors": errors, "values": data}, status_code=422)
+        return render(
+            request, "profile/edit.html", {**ctx, "errors": errors, "values": data}, status_code=422
+        )
     return RedirectResponse("/me?saved=1", status_code=303)
 
 
@@ -66,8 +85,12 @@ async def set_consents(request: Request, session: SessionDep, user: MemberUser) 
     data = await form_dict(request, lists=("purpose",))
     profile = members.get_own(session=session, actor=user)
     chosen = set(data["purpose"])
-    consent.set_consents(session=session, actor=user, member_id=profile.id or 0,
-                         choices={p: p in chosen for p in consent.PURPOSES})
+    consent.set_consents(
+        session=session,
+        actor=user,
+        member_id=profile.id or 0,
+        choices={p: p in chosen for p in consent.PURPOSES},
+    )
     return RedirectResponse("/me?saved=1#consents", status_code=303)
 
 
@@ -75,8 +98,11 @@ async def set_consents(request: Request, session: SessionDep, user: MemberUser) 
 def export(session: SessionDep, user: MemberUser) -> Response:
     profile = members.get_own(session=session, actor=user)
     data = members.export_data(session=session, actor=user, member_id=profile.id or 0)
-    return Response(json.dumps(data, indent=2, ensure_ascii=False), media_type="application/json",
-                    headers={"Content-Disposition": f'attachment; filename="my-data-{profile.pseudonym}.json"'})
+    return Response(
+        json.dumps(data, indent=2, ensure_ascii=False),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="my-data-{profile.pseudonym}.json"'},
+    )
 
 
 @router.get("/erase")
@@ -88,8 +114,12 @@ def erase_form(request: Request, session: SessionDep, user: MemberUser) -> Respo
 async def erase(request: Request, session: SessionDep, user: MemberUser) -> Response:
     data = await form_dict(request)
     if data.get("confirm", "").strip().upper() != "ERASE":
-        return render(request, "profile/erase.html",
-                      {"errors": {"confirm": "type ERASE to confirm"}}, status_code=422)
+        return render(
+            request,
+            "profile/erase.html",
+            {"errors": {"confirm": "type ERASE to confirm"}},
+            status_code=422,
+        )
     profile = members.get_own(session=session, actor=user)
     members.erase(session=session, actor=user, member_id=profile.id or 0)
     response = RedirectResponse("/?erased=1", status_code=303)
