@@ -9,6 +9,7 @@ languages repeat becomes `[{"code", "level"}]`.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -51,6 +52,7 @@ MODES = ("temporary", "permanent", "virtual")
 CONTRIBUTIONS = ("investment", "mentoring", "knowledge_transfer", "philanthropy")
 CEFR_LEVELS = ("A1", "A2", "B1", "B2", "C1", "C2", "native")
 INTEGER_FIELDS = frozenset({"birth_year", "years_experience"})
+_LINES = re.compile(r"[;\n\r]+")
 _YES = frozenset({"yes", "true", "1", "y", "oui", "si", "sí", "sim"})
 
 
@@ -104,9 +106,11 @@ def _truthy(value: Any) -> bool:
 
 
 def _convert(target: str, question: Question, value: Any) -> Any:
-    if target in LIST_FIELDS:
-        items = value if isinstance(value, list) else str(value).split()
-        return [str(item) for item in items if str(item).strip()]
+    if target in LIST_FIELDS or target == "languages":
+        items = _items(question, value)
+        if target == "languages":
+            return [{"code": item, "level": ""} for item in items]
+        return items
     if target in INTEGER_FIELDS:
         try:
             return int(float(value))
@@ -117,6 +121,14 @@ def _convert(target: str, question: Question, value: Any) -> Any:
     if question.type == "select_multiple" and isinstance(value, list):
         return " ".join(value)
     return value
+
+
+def _items(question: Question, value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [str(item).strip() for item in value if str(item).strip()]
+    # select_multiple answers are space-separated; free text holds one item per line.
+    parts = str(value).split() if question.type == "select_multiple" else _LINES.split(str(value))
+    return [part.strip() for part in parts if part.strip()]
 
 
 def _languages(definition: Definition, answers: Mapping[str, Any]) -> list[dict[str, str]] | None:
