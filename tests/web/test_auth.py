@@ -37,7 +37,7 @@ def test_it_gives_the_same_message_for_a_wrong_password_and_an_unknown_email(
     make_user(session, "alice@example.org")
     wrong = _login(client, "alice@example.org", "not the password")
     unknown = _login(client, "nobody@example.org", "whatever123")
-    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.status_code == unknown.status_code == 400
     assert "Wrong email or password." in wrong.text and "Wrong email or password." in unknown.text
     assert 'value="alice@example.org"' in wrong.text  # what was typed is kept
 
@@ -45,7 +45,7 @@ def test_it_gives_the_same_message_for_a_wrong_password_and_an_unknown_email(
 def test_it_rate_limits_an_account_after_repeated_failures(client, session) -> None:
     make_user(session, "alice@example.org")
     for _ in range(5):
-        assert _login(client, "alice@example.org", "bad-password").status_code == 401
+        assert _login(client, "alice@example.org", "bad-password").status_code == 400
     r = _login(client, "alice@example.org")  # even the right password waits
     assert r.status_code == 429 and "Too many" in r.text
 

@@ -34,7 +34,7 @@ async def login(request: Request, session: SessionDep, settings: SettingsDep) ->
             window_minutes=settings.login_window_minutes,
         )
     except (Unauthorized, RateLimited) as exc:
-        status = 429 if isinstance(exc, RateLimited) else 401
+        status = 429 if isinstance(exc, RateLimited) else 400
         return render(
             request,
             "auth/login.html",
