@@ -28,7 +28,17 @@ from surveys.definition import (
     Question,
     pages,
 )
-from surveys.expressions import Compiled, Context, NodeSet, Value, compile_, to_bool, to_string
+from surveys.expressions import (
+    Compiled,
+    Context,
+    NodeSet,
+    Value,
+    compile_,
+    references,
+    to_bool,
+    to_number,
+    to_string,
+)
 from surveys.messages import message
 
 __all__ = [
@@ -287,6 +297,7 @@ class _FieldPlan:
     choices: tuple[Choice, ...] | None
     choice_names: frozenset[str] | None
     choice_filter: Compiled | None
+    is_asked: bool = True
 
 
 @dataclass(slots=True)
@@ -308,6 +319,7 @@ class _Plan:
     scopes: dict[tuple[str, ...], dict[str, Question | Group]]
     others: dict[str, Question]
     has_calculations: bool = False
+    calculation_passes: int = 1
     fields_by_name: dict[str, _FieldPlan] = field(default_factory=dict)
 
 
@@ -333,7 +345,21 @@ def _build_plan(definition: Definition) -> _Plan:
     plan = _Plan(definition, [], [], {}, {}, {(): {}}, {})
     plan.top = [_plan_node(plan, node, ()) for node in definition.children]
     plan.page_of_top = _page_of_top(definition)
+    plan.calculation_passes = _calculation_passes(definition)
     return plan
+
+
+def _calculation_passes(definition: Definition) -> int:
+    """Two passes only when a calculation uses a calculation defined after it."""
+    seen: set[str] = set()
+    calculated = {f.question.name for f in definition.fields() if f.question.type == "calculate"}
+    for fld in definition.fields():
+        if fld.question.type != "calculate":
+            continue
+        seen.add(fld.question.name)
+        if (references(fld.question.calculation) & calculated) - (seen - {fld.question.name}):
+            return 2
+    return 1
 
 
 def _plan_node(plan: _Plan, node: Question | Group, scope: tuple[str, ...]) -> _FieldPlan | _GroupPlan:
@@ -369,6 +395,7 @@ def _plan_field(plan: _Plan, question: Question, scope: tuple[str, ...]) -> _Fie
         choices=choices,
         choice_names=frozenset(c.name for c in choices) if choices is not None else None,
         choice_filter=compile_(question.choice_filter, columns=True) if question.choice_filter else None,
+        is_asked=question.is_asked,
     )
     plan.has_calculations = plan.has_calculations or field_plan.calculation is not None
     plan.fields_by_name[question.name] = field_plan
@@ -510,9 +537,8 @@ def _with_calculations(plan: _Plan, answers: Mapping[str, Any], state_factory: C
     working = _copy_answers(answers) if plan.has_calculations else dict(answers)
     state = state_factory(working)
     if plan.has_calculations:
-        # Twice, so a calculation may use one defined further down the form.
-        _calculate(state, plan.top, working)
-        _calculate(state, plan.top, working)
+        for _ in range(plan.calculation_passes):
+            _calculate(state, plan.top, working)
     return state
 
 
@@ -555,10 +581,10 @@ class _Checker:
             relevant = to_bool(node.relevant(context))
         empty = _is_empty(value)
         if not relevant:
-            if not empty and self.strict and question.is_asked:
+            if not empty and self.strict and node.is_asked:
                 self.error(prefix, question, "not_relevant", value)
             return
-        if not question.is_asked:
+        if not node.is_asked:
             return
         if empty:
             if question.required == "true()" or _true(node.required, context, default=False):
@@ -683,8 +709,6 @@ class _Checker:
 
 
 def _number_or_none(value: Value) -> float | None:
-    from surveys.expressions import to_number
-
     number = to_number(value)
     return None if number != number else number
 
