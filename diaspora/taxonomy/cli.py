@@ -13,7 +13,7 @@ from diaspora.db import make_engine, session_scope
 from diaspora.errors import ValidationFailed
 
 taxonomy_app = typer.Typer(help="Skill and occupation taxonomy (ESCO).", no_args_is_help=True)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 @taxonomy_app.command("import-esco")
