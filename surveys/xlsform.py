@@ -836,9 +836,19 @@ def export_xlsform(definition: Definition) -> bytes:
         survey.append([_cell(row, key, languages) for _, key in headers])
     _write_choices(workbook, definition, languages)
     _write_settings(workbook, definition)
+    for sheet in workbook.worksheets:
+        _no_formulas(sheet)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _no_formulas(sheet: Any) -> None:
+    """Keep text such as "=x" a string: openpyxl would otherwise store it as a formula."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"
 
 
 def _export_languages(definition: Definition) -> list[str]:
