@@ -27,21 +27,63 @@ from surveys.xlsform import import_xlsform  # noqa: E402
 SURVEY = ROOT / "sample_data" / "survey" / "diaspora_mapping.xlsx"
 COUNTRIES = ["GB", "US", "CA", "FR", "NL", "DE", "AE", "ZA", "BR", "JP"]
 ORIGINS = ["GY", "GH", "SN", "ET", "BA", "RS", "MK", "NG"]
-SKILLS = ["surgical nursing", "triage", "GIS mapping", "civil engineering", "teaching",
-          "accounting", "python programming", "project management", "midwifery", "agronomy"]
+SKILLS = [
+    "surgical nursing",
+    "triage",
+    "GIS mapping",
+    "civil engineering",
+    "teaching",
+    "accounting",
+    "python programming",
+    "project management",
+    "midwifery",
+    "agronomy",
+]
 
 HEADERS = [
-    "start", "end", "consent/consent_mapping", "consent/consent_matching", "consent/consent_contact",
-    "consent/consent_share", "consent/consent_research", "contact/first_name", "contact/last_name",
-    "contact/email", "contact/phone", "about/residence_country", "about/residence_city",
-    "about/origin_country", "about/nationality", "about/gender", "about/birth_year",
-    "education/education_level", "education/education_field", "work/occupation", "work/sector",
-    "work/years_experience", "work/skills", "work/professional_associations", "contribution/willing",
-    "contribution/modes", "contribution/preferred_duration", "contribution/available_from",
-    "contribution/available_to", "contribution/contributions", "contribution/investment_sectors",
-    "contribution/investment_size", "expectations/priorities", "expectations/expectations_text",
-    "expectations/heard_about", "expectations/heard_about_other", "expectations/profile_complete",
-    "meta/instanceID", "_id", "_uuid", "_submission_time", "_validation_status", "_index",
+    "start",
+    "end",
+    "consent/consent_mapping",
+    "consent/consent_matching",
+    "consent/consent_contact",
+    "consent/consent_share",
+    "consent/consent_research",
+    "contact/first_name",
+    "contact/last_name",
+    "contact/email",
+    "contact/phone",
+    "about/residence_country",
+    "about/residence_city",
+    "about/origin_country",
+    "about/nationality",
+    "about/gender",
+    "about/birth_year",
+    "education/education_level",
+    "education/education_field",
+    "work/occupation",
+    "work/sector",
+    "work/years_experience",
+    "work/skills",
+    "work/professional_associations",
+    "contribution/willing",
+    "contribution/modes",
+    "contribution/preferred_duration",
+    "contribution/available_from",
+    "contribution/available_to",
+    "contribution/contributions",
+    "contribution/investment_sectors",
+    "contribution/investment_size",
+    "expectations/priorities",
+    "expectations/expectations_text",
+    "expectations/heard_about",
+    "expectations/heard_about_other",
+    "expectations/profile_complete",
+    "meta/instanceID",
+    "_id",
+    "_uuid",
+    "_submission_time",
+    "_validation_status",
+    "_index",
 ]
 
 
@@ -51,7 +93,9 @@ def fake_row(rng: random.Random, index: int, bad: bool) -> list[str]:
     birth = rng.randint(1950, 2000)
     willing = rng.random() < 0.7
     modes = rng.sample(["temporary", "permanent", "virtual"], rng.randint(1, 2)) if willing else []
-    contributions = rng.sample(["investment", "mentoring", "knowledge_transfer", "philanthropy"], rng.randint(0, 2))
+    contributions = rng.sample(
+        ["investment", "mentoring", "knowledge_transfer", "philanthropy"], rng.randint(0, 2)
+    )
     investing = "investment" in contributions
     level = str(rng.randint(3, 8))
     row = {
@@ -80,7 +124,9 @@ def fake_row(rng: random.Random, index: int, bad: bool) -> list[str]:
         "work/skills": "; ".join(rng.sample(SKILLS, 3)),
         "contribution/willing": "yes" if willing else "no",
         "contribution/modes": " ".join(modes),
-        "contribution/preferred_duration": "months_1_3" if willing and ("temporary" in modes or "virtual" in modes) else "",
+        "contribution/preferred_duration": "months_1_3"
+        if willing and ("temporary" in modes or "virtual" in modes)
+        else "",
         "contribution/available_from": "2025-06-01" if willing else "",
         "contribution/available_to": "2025-12-31" if willing else "",
         "contribution/contributions": " ".join(contributions),
@@ -130,8 +176,10 @@ def main() -> None:
             errors += 1
     elapsed = time.perf_counter() - started
     print(f"generated {args.rows:,} rows ({len(data) / 1e6:.1f} MB) in {generated:.1f} s")
-    print(f"parsed + validated {args.rows:,} rows in {elapsed:.1f} s "
-          f"({args.rows / elapsed:,.0f} rows/s): {good:,} kept, {errors:,} row errors")
+    print(
+        f"parsed + validated {args.rows:,} rows in {elapsed:.1f} s "
+        f"({args.rows / elapsed:,.0f} rows/s): {good:,} kept, {errors:,} row errors"
+    )
 
 
 if __name__ == "__main__":

@@ -6,7 +6,14 @@ from surveys.bindings import extract_consents, extract_profile
 from surveys.definition import Definition, Group, Page, Question, Settings, all_columns, pages
 from surveys.exports import export_csv, export_json, export_xlsx, safe_cell
 from surveys.expressions import ExpressionError
-from surveys.submissions import ParsedSubmission, ParseResult, RowError, parse_csv, parse_kobo_json, parse_xlsx
+from surveys.submissions import (
+    ParsedSubmission,
+    ParseResult,
+    RowError,
+    parse_csv,
+    parse_kobo_json,
+    parse_xlsx,
+)
 from surveys.validation import coerce_answers, prepare_answers, validate_all, validate_page
 from surveys.xlsform import XLSFormError, export_xlsform, import_xlsform
 

@@ -46,7 +46,9 @@ def sniff(data: bytes, filename: str, limits: Limits) -> Literal["xlsx", "xls"]:
     """Refuse oversized, macro-enabled or non-Excel uploads; say which format it is."""
     lower = filename.lower()
     if lower.endswith(MACRO_EXTENSIONS):
-        raise UnsafeFile(f"{filename}: macro-enabled or binary workbooks are refused; save as .xlsx")
+        raise UnsafeFile(
+            f"{filename}: macro-enabled or binary workbooks are refused; save as .xlsx"
+        )
     if len(data) > limits.max_bytes:
         raise UnsafeFile(
             f"{filename}: file is {len(data):,} bytes, more than the {limits.max_bytes:,} allowed"
@@ -75,7 +77,9 @@ def check_xlsx(data: bytes, filename: str, limits: Limits) -> None:
         _check_members(infos, filename, limits)
         names = {info.filename for info in infos}
         if any(name.lower().endswith("vbaproject.bin") for name in names):
-            raise UnsafeFile(f"{filename}: workbook contains macros (vbaProject.bin); save as .xlsx")
+            raise UnsafeFile(
+                f"{filename}: workbook contains macros (vbaProject.bin); save as .xlsx"
+            )
         if "xl/workbook.xml" not in names:
             raise UnsafeFile(f"{filename}: not an Excel workbook (no xl/workbook.xml)")
         budget = _Budget(limits.max_uncompressed)
@@ -91,7 +95,9 @@ def check_xlsx(data: bytes, filename: str, limits: Limits) -> None:
 
 def _check_members(infos: list[zipfile.ZipInfo], filename: str, limits: Limits) -> None:
     if len(infos) > limits.max_members:
-        raise UnsafeFile(f"{filename}: {len(infos)} parts in the zip, more than {limits.max_members}")
+        raise UnsafeFile(
+            f"{filename}: {len(infos)} parts in the zip, more than {limits.max_members}"
+        )
     total = sum(info.file_size for info in infos)
     if total > limits.max_uncompressed:
         raise UnsafeFile(
@@ -134,7 +140,9 @@ def _events(
         with archive.open(part) as stream:
             yield from iterparse(budget.reader(stream, filename), events=events, forbid_dtd=True)
     except DefusedXmlException as error:
-        raise UnsafeFile(f"{filename}: part {part} uses forbidden XML features ({error})") from error
+        raise UnsafeFile(
+            f"{filename}: part {part} uses forbidden XML features ({error})"
+        ) from error
     except ParseError as error:
         raise UnsafeFile(f"{filename}: part {part} is not well-formed XML ({error})") from error
     except (zipfile.BadZipFile, OSError, EOFError) as error:
@@ -152,7 +160,9 @@ def _check_content_types(archive: zipfile.ZipFile, filename: str, budget: _Budge
     for _event, element in _events(archive, "[Content_Types].xml", filename, budget, ("end",)):
         content_type = element.get("ContentType", "")  # type: ignore[attr-defined]
         if "macroEnabled" in content_type or "vbaProject" in content_type:
-            raise UnsafeFile(f"{filename}: workbook is macro-enabled ({content_type}); save as .xlsx")
+            raise UnsafeFile(
+                f"{filename}: workbook is macro-enabled ({content_type}); save as .xlsx"
+            )
 
 
 def _sheet_parts(archive: zipfile.ZipFile, filename: str, budget: _Budget) -> dict[str, str]:

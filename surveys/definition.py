@@ -23,7 +23,9 @@ PLATFORM_TYPES = frozenset({"country", "language", "skill", "occupation"})
 # Filled by the server, never asked.
 META_TYPES = frozenset({"start", "end", "today"})
 DISPLAY_TYPES = frozenset({"note"})
-QUESTION_TYPES = INPUT_TYPES | SELECT_TYPES | PLATFORM_TYPES | META_TYPES | DISPLAY_TYPES | {"calculate"}
+QUESTION_TYPES = (
+    INPUT_TYPES | SELECT_TYPES | PLATFORM_TYPES | META_TYPES | DISPLAY_TYPES | {"calculate"}
+)
 
 OTHER_CHOICE = "other"
 OTHER_SUFFIX = "_other"

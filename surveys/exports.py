@@ -85,7 +85,9 @@ class _Layout:
             scope[question.name] = _Column(question.name, question)
             if question.or_other:
                 other = question.name + OTHER_SUFFIX
-                scope[other] = _Column(other, Question(name=other, type="text", label=question.label))
+                scope[other] = _Column(
+                    other, Question(name=other, type="text", label=question.label)
+                )
 
     def header(self, column: _Column, headers: Headers, language: str | None) -> str:
         """Column title: the name, or the label in `language` from the newest version."""
@@ -136,7 +138,9 @@ def export_csv(
     meta = _meta_columns(responses)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([*meta, VERSION_COLUMN, *(layout.header(c, headers, language) for c in columns)])
+    writer.writerow(
+        [*meta, VERSION_COLUMN, *(layout.header(c, headers, language) for c in columns)]
+    )
     for response in responses:
         cells = [*(response.meta.get(key) for key in meta), response.version]
         cells += [_cell(column, response.answers.get(column.name)) for column in columns]
@@ -154,7 +158,9 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def export_json(rows: Iterable[ResponseLike], definitions: Mapping[str, Definition] | None = None) -> bytes:
+def export_json(
+    rows: Iterable[ResponseLike], definitions: Mapping[str, Definition] | None = None
+) -> bytes:
     """A JSON array of {__version__, meta..., answers...}; repeats stay nested lists."""
     records = [
         {VERSION_COLUMN: response.version, **response.meta, **response.answers}
@@ -178,9 +184,13 @@ def export_xlsx(
     main = workbook.create_sheet(sheet_names[()])
     columns = [c for c in layout.scopes[()].values() if c.question is not None]
     meta = _meta_columns(responses)
-    main.append([*meta, VERSION_COLUMN, *(layout.header(c, headers, language) for c in columns), "_index"])
+    main.append(
+        [*meta, VERSION_COLUMN, *(layout.header(c, headers, language) for c in columns), "_index"]
+    )
     repeat_sheets = {
-        scope: _RepeatSheet(workbook.create_sheet(sheet_names[scope]), scope, layout, headers, language)
+        scope: _RepeatSheet(
+            workbook.create_sheet(sheet_names[scope]), scope, layout, headers, language
+        )
         for scope in layout.scopes
         if scope
     }
@@ -188,7 +198,9 @@ def export_xlsx(
         cells = [*(response.meta.get(key) for key in meta), response.version]
         cells += [_cell(column, response.answers.get(column.name)) for column in columns]
         main.append([safe_cell(_cell_value(cell)) for cell in [*cells, index]])
-        _write_repeats(repeat_sheets, (), response.answers, index, sheet_names[()], response.version)
+        _write_repeats(
+            repeat_sheets, (), response.answers, index, sheet_names[()], response.version
+        )
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -213,19 +225,33 @@ def _sheet_names(layout: _Layout) -> dict[tuple[str, ...], str]:
 class _RepeatSheet:
     """A repeat's sheet: its columns plus Kobo's linking columns."""
 
-    def __init__(self, sheet: Any, scope: tuple[str, ...], layout: _Layout, headers: Headers, language: str | None) -> None:
+    def __init__(
+        self,
+        sheet: Any,
+        scope: tuple[str, ...],
+        layout: _Layout,
+        headers: Headers,
+        language: str | None,
+    ) -> None:
         self.sheet = sheet
         self.columns = [c for c in layout.scopes[scope].values() if c.question is not None]
         self.next_index = 1
         titles = [layout.header(c, headers, language) for c in self.columns]
         sheet.append([*titles, VERSION_COLUMN, "_index", "_parent_index", "_parent_table_name"])
 
-    def write(self, instance: Mapping[str, Any], parent_index: int, parent_sheet: str, version: str) -> int:
+    def write(
+        self, instance: Mapping[str, Any], parent_index: int, parent_sheet: str, version: str
+    ) -> int:
         """Append one repeat instance and return its _index."""
         index = self.next_index
         self.next_index += 1
         cells = [_cell(column, instance.get(column.name)) for column in self.columns]
-        self.sheet.append([safe_cell(_cell_value(c)) for c in [*cells, version, index, parent_index, parent_sheet]])
+        self.sheet.append(
+            [
+                safe_cell(_cell_value(c))
+                for c in [*cells, version, index, parent_index, parent_sheet]
+            ]
+        )
         return index
 
 

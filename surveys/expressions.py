@@ -394,7 +394,9 @@ def to_number(value: Value) -> float:
     if isinstance(value, float | int):
         return float(value)
     if isinstance(value, dt.datetime):
-        return (value.date() - EPOCH).days + (value - dt.datetime.combine(value.date(), dt.time())).seconds / 86400
+        return (value.date() - EPOCH).days + (
+            value - dt.datetime.combine(value.date(), dt.time())
+        ).seconds / 86400
     if isinstance(value, dt.date):
         return float((value - EPOCH).days)
     if isinstance(value, NodeSet):
@@ -751,7 +753,10 @@ def _substring_after(_ctx: Context, args: list[Value]) -> Value:
 @_register("translate", 3, 3)
 def _translate(_ctx: Context, args: list[Value]) -> Value:
     text, source, target = (to_string(arg) for arg in args)
-    table = {ord(c): (target[i] if i < len(target) else None) for i, c in reversed(list(enumerate(source)))}
+    table = {
+        ord(c): (target[i] if i < len(target) else None)
+        for i, c in reversed(list(enumerate(source)))
+    }
     return text.translate(table)
 
 
@@ -801,8 +806,14 @@ def _format_date(_ctx: Context, args: list[Value]) -> Value:
     if not isinstance(date, dt.date):
         return ""
     pattern = to_string(args[1])
-    parts = {"%Y": f"{date.year:04d}", "%m": f"{date.month:02d}", "%d": f"{date.day:02d}",
-             "%n": str(date.month), "%e": str(date.day), "%y": f"{date.year % 100:02d}"}
+    parts = {
+        "%Y": f"{date.year:04d}",
+        "%m": f"{date.month:02d}",
+        "%d": f"{date.day:02d}",
+        "%n": str(date.month),
+        "%e": str(date.day),
+        "%y": f"{date.year % 100:02d}",
+    }
     return re.sub(r"%[Ymdney]", lambda m: parts[m.group(0)], pattern)
 
 

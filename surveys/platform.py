@@ -81,7 +81,11 @@ def language_name(code: str, language: str | None = "en") -> str:
     name = _locale(language).languages.get(code)
     if name:
         return str(name)
-    found = pycountry.languages.get(alpha_2=code) if len(code) == 2 else pycountry.languages.get(alpha_3=code)
+    found = (
+        pycountry.languages.get(alpha_2=code)
+        if len(code) == 2
+        else pycountry.languages.get(alpha_3=code)
+    )
     return str(found.name) if found else code
 
 
@@ -96,5 +100,7 @@ def country_choices(language: str | None = "en") -> tuple[tuple[str, str], ...]:
 def language_choices(language: str | None = "en") -> tuple[tuple[str, str], ...]:
     """(code, name) for living individual languages with a name in `language`, sorted by name."""
     locale = _locale(language)
-    pairs = [(code, str(name)) for code, name in locale.languages.items() if code in language_codes()]
+    pairs = [
+        (code, str(name)) for code, name in locale.languages.items() if code in language_codes()
+    ]
     return tuple(sorted(pairs, key=lambda pair: pair[1].casefold()))

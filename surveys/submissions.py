@@ -37,16 +37,44 @@ __all__ = [
 ]
 
 # Kobo and ODK columns that describe the submission, not an answer.
-_ID_KEYS = ("meta/rootUuid", "meta-rootUuid", "_uuid", "meta/instanceID", "meta-instanceID", "KEY", "instanceID")
+_ID_KEYS = (
+    "meta/rootUuid",
+    "meta-rootUuid",
+    "_uuid",
+    "meta/instanceID",
+    "meta-instanceID",
+    "KEY",
+    "instanceID",
+)
 _TIME_KEYS = ("_submission_time", "SubmissionDate", "submission_time")
 _META_PREFIXES = ("_", "meta/", "meta-", "formhub/", "formhub-")
-_META_KEYS = frozenset({"KEY", "SubmissionDate", "SubmitterID", "SubmitterName", "AttachmentsPresent",
-                        "AttachmentsExpected", "Status", "ReviewState", "DeviceID", "Edits", "FormVersion",
-                        "instanceID", "__version__", "PARENT_KEY"})
+_META_KEYS = frozenset(
+    {
+        "KEY",
+        "SubmissionDate",
+        "SubmitterID",
+        "SubmitterName",
+        "AttachmentsPresent",
+        "AttachmentsExpected",
+        "Status",
+        "ReviewState",
+        "DeviceID",
+        "Edits",
+        "FormVersion",
+        "instanceID",
+        "__version__",
+        "PARENT_KEY",
+    }
+)
 _FORMULA_STARTS = frozenset({"=", "+", "-", "@", "\t", "\r"}) - {""}
 _TRUE_CELLS = frozenset({"1", "1.0", "true", "True", "TRUE"})
-EXPORT_LIMITS = Limits(max_bytes=200 * 1024 * 1024, max_uncompressed=2 * 1024**3, max_ratio=200,
-                       max_rows=1_100_000, max_members=2000)
+EXPORT_LIMITS = Limits(
+    max_bytes=200 * 1024 * 1024,
+    max_uncompressed=2 * 1024**3,
+    max_ratio=200,
+    max_rows=1_100_000,
+    max_members=2000,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +192,12 @@ class _Builder:
         self.seen_ids: dict[str, int] = {}
 
     def answers(
-        self, record: Mapping[str, Any], scope: tuple[str, ...], row: int, errors: list[RowError], prefix: str = ""
+        self,
+        record: Mapping[str, Any],
+        scope: tuple[str, ...],
+        row: int,
+        errors: list[RowError],
+        prefix: str = "",
     ) -> dict[str, Any]:
         answers: dict[str, Any] = {}
         binary: dict[str, list[str]] = {}
@@ -187,7 +220,13 @@ class _Builder:
         return answers
 
     def _answer(
-        self, target: _Target, raw: Any, answers: dict[str, Any], row: int, errors: list[RowError], prefix: str
+        self,
+        target: _Target,
+        raw: Any,
+        answers: dict[str, Any],
+        row: int,
+        errors: list[RowError],
+        prefix: str,
     ) -> None:
         question = target.question or Question(name=target.name, type="text")
         try:
@@ -195,13 +234,25 @@ class _Builder:
         except CoercionError as error:
             shown = target.question or target.other_of
             assert shown is not None
-            errors.append(RowError(row, prefix + target.name, coercion_message(self.plan, shown, error, self.language)))
+            errors.append(
+                RowError(
+                    row,
+                    prefix + target.name,
+                    coercion_message(self.plan, shown, error, self.language),
+                )
+            )
             return
         if value is not None:
             answers[target.name] = value
 
     def _repeat(
-        self, name: str, scope: tuple[str, ...], raw: Any, row: int, errors: list[RowError], prefix: str
+        self,
+        name: str,
+        scope: tuple[str, ...],
+        raw: Any,
+        row: int,
+        errors: list[RowError],
+        prefix: str,
     ) -> list[dict[str, Any]]:
         if not isinstance(raw, list):
             errors.append(RowError(row, prefix + name, "expected a list of repeat entries"))
@@ -213,13 +264,19 @@ class _Builder:
             if isinstance(item, Mapping)
         ]
 
-    def _binary_choice(self, scope: tuple[str, ...], header: str, raw: Any, binary: dict[str, list[str]]) -> bool:
+    def _binary_choice(
+        self, scope: tuple[str, ...], header: str, raw: Any, binary: dict[str, list[str]]
+    ) -> bool:
         for separator in ("/", "-"):
             head, sep, choice = header.rpartition(separator)
             if not sep:
                 continue
             target = self.resolver.resolve(scope, head)
-            if target is not None and target.question is not None and target.question.type == "select_multiple":
+            if (
+                target is not None
+                and target.question is not None
+                and target.question.type == "select_multiple"
+            ):
                 if str(raw).strip() in _TRUE_CELLS:
                     binary.setdefault(target.name, []).append(choice)
                 return True
@@ -233,12 +290,18 @@ class _Builder:
             return [RowError(row, None, "no submission id (meta/instanceID, _uuid or KEY)")]
         if external_id in self.seen_ids:
             first = self.seen_ids[external_id]
-            return [RowError(row, None, f"duplicate submission id {external_id} (first seen in row {first})")]
+            return [
+                RowError(
+                    row, None, f"duplicate submission id {external_id} (first seen in row {first})"
+                )
+            ]
         self.seen_ids[external_id] = row
         answers = self.answers(record, (), row, errors)
         submitted_at = _timestamp(record, row, errors)
         if not errors and self.validate:
-            for path, reason in validate_all(self.definition, answers, language=self.language).items():
+            for path, reason in validate_all(
+                self.definition, answers, language=self.language
+            ).items():
                 errors.append(RowError(row, path, reason))
         if errors:
             return errors
@@ -353,7 +416,11 @@ def parse_csv(
     """Parse a whole CSV export into submissions and row errors."""
     result = ParseResult()
     items = iter_csv(
-        definition, source, validate=validate, language=language, delimiter=delimiter,
+        definition,
+        source,
+        validate=validate,
+        language=language,
+        delimiter=delimiter,
         ignored_columns=result.ignored_columns,
     )
     for item in items:

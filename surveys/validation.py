@@ -16,6 +16,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from surveys import platform
@@ -111,7 +112,11 @@ def _decimal(raw: Any) -> float | None:
         if raw != raw or raw in (float("inf"), float("-inf")):
             raise CoercionError("decimal", raw)
         return float(raw)
-    text = str(raw).strip().replace(",", ".") if str(raw).count(",") == 1 and "." not in str(raw) else str(raw).strip()
+    text = (
+        str(raw).strip().replace(",", ".")
+        if str(raw).count(",") == 1 and "." not in str(raw)
+        else str(raw).strip()
+    )
     if not text:
         return None
     if not _DECIMAL.match(text):
@@ -128,7 +133,11 @@ def _date(raw: Any) -> str | None:
     if not text:
         return None
     try:
-        return dt.date.fromisoformat(text[:10]).isoformat() if len(text) == 10 or text[10] in "T " else _bad_date(raw)
+        return (
+            dt.date.fromisoformat(text[:10]).isoformat()
+            if len(text) == 10 or text[10] in "T "
+            else _bad_date(raw)
+        )
     except (ValueError, IndexError):
         raise CoercionError("date", raw) from None
 
@@ -261,7 +270,14 @@ def _coerce_scope(
         if isinstance(node, Group):
             instances = raw if isinstance(raw, list) else []
             answers[name] = [
-                _coerce_scope(plan, plan.scopes[plan.scope_of_repeat[name]], inst, f"{prefix}{name}[{i}].", errors, language)
+                _coerce_scope(
+                    plan,
+                    plan.scopes[plan.scope_of_repeat[name]],
+                    inst,
+                    f"{prefix}{name}[{i}].",
+                    errors,
+                    language,
+                )
                 for i, inst in enumerate(instances)
                 if isinstance(inst, Mapping)
             ]
@@ -279,7 +295,9 @@ def _coerce_scope(
     return answers
 
 
-def _coercion_message(plan: _Plan, question: Question, error: CoercionError, language: str | None) -> str:
+def _coercion_message(
+    plan: _Plan, question: Question, error: CoercionError, language: str | None
+) -> str:
     label = plan.definition.text(question.label, language) or question.name
     return message(error.kind, language, field=label, value=error.value, limit=error.limit)
 
@@ -362,7 +380,9 @@ def _calculation_passes(definition: Definition) -> int:
     return 1
 
 
-def _plan_node(plan: _Plan, node: Question | Group, scope: tuple[str, ...]) -> _FieldPlan | _GroupPlan:
+def _plan_node(
+    plan: _Plan, node: Question | Group, scope: tuple[str, ...]
+) -> _FieldPlan | _GroupPlan:
     if isinstance(node, Question):
         return _plan_field(plan, node, scope)
     inner = scope
@@ -394,7 +414,9 @@ def _plan_field(plan: _Plan, question: Question, scope: tuple[str, ...]) -> _Fie
         calculation=_compile(question.calculation) if question.type == "calculate" else None,
         choices=choices,
         choice_names=frozenset(c.name for c in choices) if choices is not None else None,
-        choice_filter=compile_(question.choice_filter, columns=True) if question.choice_filter else None,
+        choice_filter=compile_(question.choice_filter, columns=True)
+        if question.choice_filter
+        else None,
         is_asked=question.is_asked,
     )
     plan.has_calculations = plan.has_calculations or field_plan.calculation is not None
@@ -421,7 +443,9 @@ def _page_of_top(definition: Definition) -> list[int]:
 class _State:
     """One submission being checked: answers, where we are in repeats, the context."""
 
-    def __init__(self, plan: _Plan, answers: dict[str, Any], language: str | None, today: dt.date) -> None:
+    def __init__(
+        self, plan: _Plan, answers: dict[str, Any], language: str | None, today: dt.date
+    ) -> None:
         self.plan = plan
         self.answers = answers
         self.language = language
@@ -499,7 +523,9 @@ def _true(compiled: Compiled | None, context: Context, default: bool = True) -> 
 # --------------------------------------------------------------------------- calculations
 
 
-def _calculate(state: _State, nodes: list[_FieldPlan | _GroupPlan], container: dict[str, Any]) -> None:
+def _calculate(
+    state: _State, nodes: list[_FieldPlan | _GroupPlan], container: dict[str, Any]
+) -> None:
     context = state.context
     for node in nodes:
         if isinstance(node, _FieldPlan):
@@ -511,13 +537,17 @@ def _calculate(state: _State, nodes: list[_FieldPlan | _GroupPlan], container: d
                 else:
                     container[node.question.name] = result
         elif node.group.kind == "repeat":
-            _for_instances(state, node, container, lambda inst, n=node: _calculate(state, n.children, inst))
+            children = node.children
+            _for_instances(state, node, container, partial(_calculate, state, children))
         else:
             _calculate(state, node.children, container)
 
 
 def _for_instances(
-    state: _State, node: _GroupPlan, container: dict[str, Any], visit: Callable[[dict[str, Any]], None]
+    state: _State,
+    node: _GroupPlan,
+    container: dict[str, Any],
+    visit: Callable[[dict[str, Any]], None],
 ) -> None:
     instances = container.get(node.group.name)
     if not isinstance(instances, list):
@@ -533,7 +563,9 @@ def _for_instances(
             state.positions.pop()
 
 
-def _with_calculations(plan: _Plan, answers: Mapping[str, Any], state_factory: Callable[[dict[str, Any]], _State]) -> _State:
+def _with_calculations(
+    plan: _Plan, answers: Mapping[str, Any], state_factory: Callable[[dict[str, Any]], _State]
+) -> _State:
     working = _copy_answers(answers) if plan.has_calculations else dict(answers)
     state = state_factory(working)
     if plan.has_calculations:
@@ -561,7 +593,13 @@ class _Checker:
     strict: bool
     errors: dict[str, str] = field(default_factory=dict)
 
-    def nodes(self, nodes: Iterable[_FieldPlan | _GroupPlan], container: Mapping[str, Any], relevant: bool, prefix: str) -> None:
+    def nodes(
+        self,
+        nodes: Iterable[_FieldPlan | _GroupPlan],
+        container: Mapping[str, Any],
+        relevant: bool,
+        prefix: str,
+    ) -> None:
         for node in nodes:
             if isinstance(node, _FieldPlan):
                 self.field(node, container, relevant, prefix)
@@ -572,7 +610,9 @@ class _Checker:
                 inner = relevant and _true(node.relevant, self.state.context)
                 self.nodes(node.children, container, inner, prefix)
 
-    def field(self, node: _FieldPlan, container: Mapping[str, Any], relevant: bool, prefix: str) -> None:
+    def field(
+        self, node: _FieldPlan, container: Mapping[str, Any], relevant: bool, prefix: str
+    ) -> None:
         question = node.question
         value = container.get(question.name)
         context = self.state.context
@@ -598,7 +638,11 @@ class _Checker:
             typed = coerce_value(question, value)
         except CoercionError as error:
             self.errors[prefix + question.name] = message(
-                error.kind, self.state.language, field=self.state.label(question), value=error.value, limit=error.limit
+                error.kind,
+                self.state.language,
+                field=self.state.label(question),
+                value=error.value,
+                limit=error.limit,
             )
             return
         if node.choice_names is not None and not self.choices_ok(node, typed, prefix):
@@ -626,12 +670,18 @@ class _Checker:
         assert node.choices is not None and node.choice_filter is not None
         for choice in node.choices:
             context.column = _choice_columns(choice, definition, self.state.language)
-            if choice.name == "other" and node.question.or_other or to_bool(node.choice_filter(context)):
+            if (
+                choice.name == "other"
+                and node.question.or_other
+                or to_bool(node.choice_filter(context))
+            ):
                 allowed.add(choice.name)
         context.column = None
         return frozenset(allowed)
 
-    def repeat(self, node: _GroupPlan, container: Mapping[str, Any], relevant: bool, prefix: str) -> None:
+    def repeat(
+        self, node: _GroupPlan, container: Mapping[str, Any], relevant: bool, prefix: str
+    ) -> None:
         group = node.group
         context = self.state.context
         context.current = ""
@@ -653,17 +703,27 @@ class _Checker:
         limit = self.count(node)
         if limit is not None and len(instances) > limit:
             self.errors[prefix + group.name] = message(
-                "repeat_count", self.state.language, field=self.group_label(group), limit=limit, value=len(instances)
+                "repeat_count",
+                self.state.language,
+                field=self.group_label(group),
+                limit=limit,
+                value=len(instances),
             )
         if limit is not None and len(instances) < limit:
             instances = [*instances, *({} for _ in range(limit - len(instances)))]
         for index, instance in enumerate(instances):
-            self.state.positions.append((group.name, instance if isinstance(instance, dict) else dict(instance)))
+            self.state.positions.append(
+                (group.name, instance if isinstance(instance, dict) else dict(instance))
+            )
             context.position = index + 1
             try:
                 self.nodes(node.children, instance, True, f"{prefix}{group.name}[{index}].")
                 if self.strict:
-                    self.unknown(instance, self.state.plan.scope_of_repeat[group.name], f"{prefix}{group.name}[{index}].")
+                    self.unknown(
+                        instance,
+                        self.state.plan.scope_of_repeat[group.name],
+                        f"{prefix}{group.name}[{index}].",
+                    )
             finally:
                 self.state.positions.pop()
 
@@ -691,8 +751,10 @@ class _Checker:
 
     def required(self, prefix: str, question: Question) -> None:
         custom = self.state.plan.definition.text(question.required_message, self.state.language)
-        self.errors[prefix + question.name] = self.interpolate(custom) if custom else message(
-            "required", self.state.language, field=self.state.label(question)
+        self.errors[prefix + question.name] = (
+            self.interpolate(custom)
+            if custom
+            else message("required", self.state.language, field=self.state.label(question))
         )
 
     def constraint(self, prefix: str, question: Question, value: Any) -> None:
@@ -713,7 +775,9 @@ def _number_or_none(value: Value) -> float | None:
     return None if number != number else number
 
 
-def _choice_columns(choice: Choice, definition: Definition, language: str | None) -> Callable[[str], Value]:
+def _choice_columns(
+    choice: Choice, definition: Definition, language: str | None
+) -> Callable[[str], Value]:
     def column(name: str) -> Value:
         if name == "name":
             return choice.name
@@ -727,7 +791,9 @@ def _choice_columns(choice: Choice, definition: Definition, language: str | None
 # --------------------------------------------------------------------------- public API
 
 
-def _state(plan: _Plan, answers: Mapping[str, Any], language: str | None, today: dt.date | None) -> _State:
+def _state(
+    plan: _Plan, answers: Mapping[str, Any], language: str | None, today: dt.date | None
+) -> _State:
     day = today or dt.date.today()
     return _with_calculations(plan, answers, lambda working: _State(plan, working, language, day))
 
@@ -746,7 +812,9 @@ def validate_page(
         raise IndexError(f"page {page_index} does not exist")
     state = _state(plan, answers, language, today)
     checker = _Checker(state, strict=False)
-    nodes = [node for node, page in zip(plan.top, plan.page_of_top, strict=True) if page == page_index]
+    nodes = [
+        node for node, page in zip(plan.top, plan.page_of_top, strict=True) if page == page_index
+    ]
     checker.nodes(nodes, state.answers, True, "")
     return checker.errors
 
@@ -782,7 +850,11 @@ def prepare_answers(
 
 
 def _prune(
-    state: _State, nodes: list[_FieldPlan | _GroupPlan], container: Mapping[str, Any], relevant: bool, now: dt.datetime
+    state: _State,
+    nodes: list[_FieldPlan | _GroupPlan],
+    container: Mapping[str, Any],
+    relevant: bool,
+    now: dt.datetime,
 ) -> dict[str, Any]:
     kept: dict[str, Any] = {}
     context = state.context
@@ -809,13 +881,20 @@ def _prune(
 
 
 def _prune_field(
-    state: _State, node: _FieldPlan, container: Mapping[str, Any], relevant: bool, now: dt.datetime, kept: dict[str, Any]
+    state: _State,
+    node: _FieldPlan,
+    container: Mapping[str, Any],
+    relevant: bool,
+    now: dt.datetime,
+    kept: dict[str, Any],
 ) -> None:
     question = node.question
     value = container.get(question.name)
     state.context.current = xpath_value(value)
     if question.type in META_TYPES:
-        kept[question.name] = value or (now.date().isoformat() if question.type == "today" else now.isoformat())
+        kept[question.name] = value or (
+            now.date().isoformat() if question.type == "today" else now.isoformat()
+        )
         return
     if not relevant or (node.relevant is not None and not to_bool(node.relevant(state.context))):
         return

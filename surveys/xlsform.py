@@ -117,33 +117,86 @@ _SIMPLE_TYPES = {
 }
 _UNSUPPORTED_TYPES = {
     **dict.fromkeys(
-        ["geopoint", "gps", "location", "q_geopoint", "q_location", "add_location_prompt",
-         "geotrace", "geoshape", "q_geoshape", "q_geotrace", "start-geopoint",
-         "background-geopoint", "osm"],
+        [
+            "geopoint",
+            "gps",
+            "location",
+            "q_geopoint",
+            "q_location",
+            "add_location_prompt",
+            "geotrace",
+            "geoshape",
+            "q_geoshape",
+            "q_geotrace",
+            "start-geopoint",
+            "background-geopoint",
+            "osm",
+        ],
         "location questions need a device",
     ),
     **dict.fromkeys(
-        ["image", "photo", "q_picture", "q_image", "add_image_prompt", "add_photo_prompt",
-         "audio", "q_audio", "add_audio_prompt", "video", "q_video", "add_video_prompt",
-         "file", "add_file_prompt", "background-audio", "audit"],
+        [
+            "image",
+            "photo",
+            "q_picture",
+            "q_image",
+            "add_image_prompt",
+            "add_photo_prompt",
+            "audio",
+            "q_audio",
+            "add_audio_prompt",
+            "video",
+            "q_video",
+            "add_video_prompt",
+            "file",
+            "add_file_prompt",
+            "background-audio",
+            "audit",
+        ],
         "media and file uploads are not supported",
     ),
-    **dict.fromkeys(["barcode", "q_barcode", "add_barcode_prompt"], "barcode scanning needs a device"),
+    **dict.fromkeys(
+        ["barcode", "q_barcode", "add_barcode_prompt"], "barcode scanning needs a device"
+    ),
     **dict.fromkeys(["range"], "range widgets are not supported"),
-    **dict.fromkeys(["acknowledge", "trigger", "q_acknowledge", "add_acknowledge_prompt"],
-                    "acknowledge/trigger questions are not supported"),
+    **dict.fromkeys(
+        ["acknowledge", "trigger", "q_acknowledge", "add_acknowledge_prompt"],
+        "acknowledge/trigger questions are not supported",
+    ),
     **dict.fromkeys(["hidden"], "hidden questions are not supported; use calculate"),
     **dict.fromkeys(
-        ["deviceid", "imei", "device_id", "get_device_id", "simserial", "sim_id", "get_sim_id",
-         "subscriberid", "subscriber_id", "get_subscriber_id", "phonenumber", "get_phone_number",
-         "username", "email", "uri:deviceid", "uri:simserial", "uri:subscriberid",
-         "uri:phonenumber", "uri:username", "uri:email"],
+        [
+            "deviceid",
+            "imei",
+            "device_id",
+            "get_device_id",
+            "simserial",
+            "sim_id",
+            "get_sim_id",
+            "subscriberid",
+            "subscriber_id",
+            "get_subscriber_id",
+            "phonenumber",
+            "get_phone_number",
+            "username",
+            "email",
+            "uri:deviceid",
+            "uri:simserial",
+            "uri:subscriberid",
+            "uri:phonenumber",
+            "uri:username",
+            "uri:email",
+        ],
         "device metadata is not available to a web survey",
     ),
     **dict.fromkeys(["xml-external", "csv-external"], "external data instances are not supported"),
     **dict.fromkeys(
-        ["number_of_days_in_last_month", "number_of_days_in_last_six_months",
-         "number_of_days_in_last_year", "percentage"],
+        [
+            "number_of_days_in_last_month",
+            "number_of_days_in_last_six_months",
+            "number_of_days_in_last_year",
+            "percentage",
+        ],
         "legacy preset questions are not supported",
     ),
 }
@@ -400,7 +453,9 @@ class _Importer:
             key = (list_name, name)
             if key in seen and not allow_duplicates:
                 self.problem(
-                    "choices", row.number, "name",
+                    "choices",
+                    row.number,
+                    "name",
                     f"choice '{name}' appears twice in list '{list_name}' (also row {seen[key]})",
                 )
             seen.setdefault(key, row.number)
@@ -423,14 +478,18 @@ class _Importer:
         for open_container in stack[1:]:
             assert open_container.row is not None
             self.problem(
-                "survey", open_container.row.number, "type",
+                "survey",
+                open_container.row.number,
+                "type",
                 f"begin {open_container.kind} '{open_container.name}' is never ended",
             )
         return root.children
 
     def _survey_row(self, row: _Row, type_text: str, stack: list[_Container]) -> None:
         lowered = type_text.lower().replace(" ", "_")
-        begin = re.match(r"^begin_(group|repeat|lgroup|looped_group|loop)(?:_over_(\S+))?$", lowered)
+        begin = re.match(
+            r"^begin_(group|repeat|lgroup|looped_group|loop)(?:_over_(\S+))?$", lowered
+        )
         if begin:
             self._begin(row, begin.group(1), type_text, stack)
         elif re.match(r"^end_(group|repeat|lgroup|looped_group|loop)$", lowered):
@@ -451,7 +510,9 @@ class _Importer:
             match = re.search(r"over\s+(\S+)$", type_text)
             container.list_name = match.group(1) if match else ""
             if container.list_name not in self.choices:
-                self.problem("survey", row.number, "type", f"loop over unknown list '{container.list_name}'")
+                self.problem(
+                    "survey", row.number, "type", f"loop over unknown list '{container.list_name}'"
+                )
         self._check_columns(row, "group" if kind == "loop" else kind)
         stack.append(container)
 
@@ -464,7 +525,9 @@ class _Importer:
         if container.kind != kind:
             assert container.row is not None
             self.problem(
-                "survey", row.number, "type",
+                "survey",
+                row.number,
+                "type",
                 f"end {kind} closes begin {container.kind} '{container.name}' "
                 f"(row {container.row.number})",
             )
@@ -508,7 +571,9 @@ class _Importer:
 
     def _check_columns(self, row: _Row, kind: str) -> None:
         if kind != "repeat" and row.values.get("repeat_count"):
-            self.problem("survey", row.number, "repeat_count", "repeat_count only applies to begin repeat")
+            self.problem(
+                "survey", row.number, "repeat_count", "repeat_count only applies to begin repeat"
+            )
         for key in ("constraint", "calculation", "choice_filter", "default", "required"):
             if kind in ("group", "repeat") and row.values.get(key):
                 self.problem("survey", row.number, key, f"{key} does not apply to a {kind}")
@@ -519,7 +584,12 @@ class _Importer:
             self.problem("survey", row.number, "name", f"a {type_text} question needs a name")
             return None
         if not _NAME.match(name):
-            self.problem("survey", row.number, "name", f"'{name}' is not a valid name (letters, digits, _ . -)")
+            self.problem(
+                "survey",
+                row.number,
+                "name",
+                f"'{name}' is not a valid name (letters, digits, _ . -)",
+            )
         self.rows_by_name.setdefault(name, row.number)
         parsed = self._type(row, type_text)
         if parsed is None:
@@ -562,7 +632,9 @@ class _Importer:
             return _SIMPLE_TYPES[key], None, False
         reason = _UNSUPPORTED_TYPES.get(key) or _UNSUPPORTED_TYPES.get(lowered)
         if reason:
-            self.problem("survey", row.number, "type", f"type '{type_text}' is not supported: {reason}")
+            self.problem(
+                "survey", row.number, "type", f"type '{type_text}' is not supported: {reason}"
+            )
         else:
             self.problem("survey", row.number, "type", f"unknown question type '{type_text}'")
         return None
@@ -579,20 +651,33 @@ class _Importer:
             return None
         list_name, tail = rest[0], " ".join(rest[1:]).lower()
         if tail not in ("", "or_other", "or other", "or specify other"):
-            self.problem("survey", row.number, "type", f"cannot understand '{tail}' after the list name")
+            self.problem(
+                "survey", row.number, "type", f"cannot understand '{tail}' after the list name"
+            )
         if list_name not in self.choices:
-            self.problem("survey", row.number, "type", f"choice list '{list_name}' is not on the choices sheet")
+            self.problem(
+                "survey",
+                row.number,
+                "type",
+                f"choice list '{list_name}' is not on the choices sheet",
+            )
         return kind, list_name, bool(tail)
 
-    def _platform_type(self, row: _Row, qtype: str, values: dict[str, str]) -> tuple[str, dict[str, str]]:
+    def _platform_type(
+        self, row: _Row, qtype: str, values: dict[str, str]
+    ) -> tuple[str, dict[str, str]]:
         declared = values.get("diaspora_type", "").strip().lower()
         if not declared:
             return qtype, values
         if declared not in PLATFORM_TYPES:
             allowed = ", ".join(sorted(PLATFORM_TYPES))
-            self.problem("survey", row.number, "diaspora_type", f"'{declared}' is not one of {allowed}")
+            self.problem(
+                "survey", row.number, "diaspora_type", f"'{declared}' is not one of {allowed}"
+            )
         elif qtype not in ("text", declared):
-            self.problem("survey", row.number, "diaspora_type", f"{declared} questions must have type text")
+            self.problem(
+                "survey", row.number, "diaspora_type", f"{declared} questions must have type text"
+            )
         else:
             qtype = declared
         return qtype, values
@@ -602,17 +687,30 @@ class _Importer:
         if qtype == "calculate" and not values.get("calculation"):
             self.problem("survey", row.number, "calculation", "a calculate row needs a calculation")
         if values.get("repeat_count"):
-            self.problem("survey", row.number, "repeat_count", "repeat_count only applies to begin repeat")
+            self.problem(
+                "survey", row.number, "repeat_count", "repeat_count only applies to begin repeat"
+            )
         if values.get("choice_filter") and qtype not in ("select_one", "select_multiple"):
-            self.problem("survey", row.number, "choice_filter", "choice_filter only applies to selects")
+            self.problem(
+                "survey", row.number, "choice_filter", "choice_filter only applies to selects"
+            )
         appearance = values.get("appearance", "")
         if appearance.startswith("ex:"):
-            self.problem("survey", row.number, "appearance", "launching external apps (ex:) is not supported")
+            self.problem(
+                "survey", row.number, "appearance", "launching external apps (ex:) is not supported"
+            )
         if "search(" in appearance:
-            self.problem("survey", row.number, "appearance", "search() appearances read external files")
+            self.problem(
+                "survey", row.number, "appearance", "search() appearances read external files"
+            )
         target = values.get("_bind_diaspora")
         if target and not bindings.is_binding_target(target):
-            self.problem("survey", row.number, "bind::diaspora", f"'{target}' is not a profile field or consent purpose")
+            self.problem(
+                "survey",
+                row.number,
+                "bind::diaspora",
+                f"'{target}' is not a profile field or consent purpose",
+            )
 
     def _required(self, row: _Row) -> str:
         raw = row.values.get("required", "")
@@ -655,7 +753,12 @@ class _Importer:
         default = self.default_language or self._first_tagged_language() or "en"
         languages = [default, *(code for code in self.languages if code != default)]
         return Settings(
-            form_id=str(row.get("form_id") or row.get("set_form_id") or row.get("id_string") or self.fallback_id),
+            form_id=str(
+                row.get("form_id")
+                or row.get("set_form_id")
+                or row.get("id_string")
+                or self.fallback_id
+            ),
             version=str(row.get("version") or ""),
             title=str(row.get("form_title") or row.get("set_form_title") or row.get("title") or ""),
             default_language=default,
@@ -664,18 +767,32 @@ class _Importer:
         )
 
 
-_KNOWN_SETTINGS = {"form_id", "set_form_id", "id_string", "version", "form_title", "set_form_title", "title", "default_language"}
+_KNOWN_SETTINGS = {
+    "form_id",
+    "set_form_id",
+    "id_string",
+    "version",
+    "form_title",
+    "set_form_title",
+    "title",
+    "default_language",
+}
 
 
 def _loop_child(node: Question | Group, choice: Choice) -> Question | Group:
     def fill(translations: Translations) -> Translations:
         return {
-            lang: text.replace("%(label)s", choice.label.get(lang) or next(iter(choice.label.values()), choice.name))
+            lang: text.replace(
+                "%(label)s",
+                choice.label.get(lang) or next(iter(choice.label.values()), choice.name),
+            )
             for lang, text in translations.items()
         }
 
     if isinstance(node, Question):
-        return node.model_copy(update={"name": f"{choice.name}_{node.name}", "label": fill(node.label)})
+        return node.model_copy(
+            update={"name": f"{choice.name}_{node.name}", "label": fill(node.label)}
+        )
     return node.model_copy(
         update={
             "name": f"{choice.name}_{node.name}",
@@ -730,7 +847,9 @@ def _split_header(header: str, double_colon: bool) -> tuple[str, str, str | None
 class _Checker:
     """Whole-form checks once the tree is built: names, references, expressions."""
 
-    def __init__(self, definition: Definition, rows: dict[str, int], problems: list[Problem]) -> None:
+    def __init__(
+        self, definition: Definition, rows: dict[str, int], problems: list[Problem]
+    ) -> None:
         self.definition = definition
         self.problems = problems
         self.rows = rows
@@ -744,7 +863,9 @@ class _Checker:
             for column in ("relevant", "constraint", "calculation", "required", "default"):
                 self._expression(question.name, column, getattr(question, column))
             if question.choice_filter:
-                self._expression(question.name, "choice_filter", question.choice_filter, columns=True)
+                self._expression(
+                    question.name, "choice_filter", question.choice_filter, columns=True
+                )
             for text in (*question.label.values(), *question.hint.values()):
                 for ref in _LABEL_REF.findall(text):
                     if ref.strip() not in self.names:
@@ -769,7 +890,9 @@ class _Checker:
             return  # a literal default value, not an expression
         try:
             parse_expression(source, columns=columns)
-            unknown = sorted(ref for ref in references(source, columns=columns) if ref not in self.names)
+            unknown = sorted(
+                ref for ref in references(source, columns=columns) if ref not in self.names
+            )
             function_names(source, columns=columns)
         except ExpressionError as error:
             self._problem(name, column, f"cannot use expression {source!r}: {error}")
@@ -793,20 +916,29 @@ def _groups(nodes: Sequence[Question | Group]) -> list[Group]:
 def _run_pyxform(workbook: DefinitionData) -> None:
     """Let pyxform convert the same rows, so what pyxform rejects is rejected here too."""
     survey = [_pyxform_row(row) for row in workbook.survey or []]
-    data = replace(workbook, survey=survey, choices=copy.deepcopy(workbook.choices),
-                   settings=copy.deepcopy(workbook.settings))
+    data = replace(
+        workbook,
+        survey=survey,
+        choices=copy.deepcopy(workbook.choices),
+        settings=copy.deepcopy(workbook.settings),
+    )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             json_form = workbook_to_json(
-                workbook_dict=data, form_name=None, fallback_form_name="data",
-                default_language=None, warnings=[],
+                workbook_dict=data,
+                form_name=None,
+                fallback_form_name="data",
+                default_language=None,
+                warnings=[],
             )
             create_survey_element_from_dict(json_form).to_xml(validate=False, warnings=[])
     except PyXFormError as error:
         raise XLSFormError(f"pyxform refused the form: {error}") from error
     except Exception as error:  # pyxform raises bare errors on some malformed rows
-        raise XLSFormError(f"pyxform could not convert the form: {type(error).__name__}: {error}") from error
+        raise XLSFormError(
+            f"pyxform could not convert the form: {type(error).__name__}: {error}"
+        ) from error
 
 
 def _pyxform_row(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -855,7 +987,12 @@ def _export_languages(definition: Definition) -> list[str]:
     found = dict.fromkeys(definition.settings.languages)
     for fld in definition.fields():
         question = fld.question
-        for translations in (question.label, question.hint, question.constraint_message, question.required_message):
+        for translations in (
+            question.label,
+            question.hint,
+            question.constraint_message,
+            question.required_message,
+        ):
             found.update(dict.fromkeys(translations))
     for group in _groups(definition.children):
         found.update(dict.fromkeys((*group.label, *group.hint)))
@@ -872,8 +1009,19 @@ def _survey_headers(languages: list[str]) -> list[tuple[str, str]]:
     headers = [("type", "type"), ("name", "name")]
     for key in _TRANSLATED:
         headers += [(f"{key}::{language_header(code)}", f"{key}::{code}") for code in languages]
-    for key in ("required", "relevant", "constraint", "calculation", "choice_filter", "default",
-                "read_only", "appearance", "parameters", "repeat_count", "diaspora_type"):
+    for key in (
+        "required",
+        "relevant",
+        "constraint",
+        "calculation",
+        "choice_filter",
+        "default",
+        "read_only",
+        "appearance",
+        "parameters",
+        "repeat_count",
+        "diaspora_type",
+    ):
         headers.append((key, key))
     headers.append(("bind::diaspora", "bind"))
     return headers
@@ -885,10 +1033,17 @@ def _survey_rows(nodes: Sequence[Question | Group]) -> list[dict[str, Any]]:
         if isinstance(node, Question):
             rows.append(_question_row(node))
             continue
-        rows.append({
-            "type": f"begin {node.kind}", "name": node.name, "label": node.label, "hint": node.hint,
-            "relevant": node.relevant, "appearance": node.appearance, "repeat_count": node.repeat_count,
-        })
+        rows.append(
+            {
+                "type": f"begin {node.kind}",
+                "name": node.name,
+                "label": node.label,
+                "hint": node.hint,
+                "relevant": node.relevant,
+                "appearance": node.appearance,
+                "repeat_count": node.repeat_count,
+            }
+        )
         rows.extend(_survey_rows(node.children))
         rows.append({"type": f"end {node.kind}"})
     return rows
@@ -934,11 +1089,15 @@ def _cell(row: Mapping[str, Any], key: str, languages: list[str]) -> str | None:
 def _write_choices(workbook: Workbook, definition: Definition, languages: list[str]) -> None:
     sheet = workbook.create_sheet("choices")
     extra = list(dict.fromkeys(k for cl in definition.choices for c in cl.choices for k in c.extra))
-    sheet.append(["list_name", "name", *(f"label::{language_header(code)}" for code in languages), *extra])
+    sheet.append(
+        ["list_name", "name", *(f"label::{language_header(code)}" for code in languages), *extra]
+    )
     for choice_list in definition.choices:
         for choice in choice_list.choices:
             labels = [choice.label.get(code) or None for code in languages]
-            sheet.append([choice_list.name, choice.name, *labels, *(choice.extra.get(k) for k in extra)])
+            sheet.append(
+                [choice_list.name, choice.name, *labels, *(choice.extra.get(k) for k in extra)]
+            )
 
 
 def _write_settings(workbook: Workbook, definition: Definition) -> None:

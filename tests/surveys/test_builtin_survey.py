@@ -36,7 +36,9 @@ def test_it_binds_the_builtin_survey_to_profile_fields_and_consents() -> None:
 def test_it_regenerates_the_same_survey(tmp_path: Path, monkeypatch: object) -> None:
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("make_survey", ROOT / "sample_data" / "survey" / "make_survey.py")
+    spec = importlib.util.spec_from_file_location(
+        "make_survey", ROOT / "sample_data" / "survey" / "make_survey.py"
+    )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

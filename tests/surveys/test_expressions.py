@@ -95,7 +95,9 @@ CASES = [
 
 @pytest.mark.parametrize(("source", "expected"), CASES, ids=[case[0] for case in CASES])
 def test_it_evaluates_with_xforms_semantics(source: str, expected: Any) -> None:
-    current = "kept" if source.startswith("once") else ("hello" if "string-length(.)" in source else 20.0)
+    current = (
+        "kept" if source.startswith("once") else ("hello" if "string-length(.)" in source else 20.0)
+    )
     result = run(source, current=current, position=2)
     if isinstance(expected, float) and math.isnan(expected):
         assert math.isnan(result)

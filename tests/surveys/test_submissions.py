@@ -48,8 +48,13 @@ def test_it_parses_a_kobo_rest_submission(rich: Definition) -> None:
     assert submission.external_id == "6f1c0a52-0000-4000-8000-000000000001"
     assert submission.submitted_at == dt.datetime(2025, 3, 1, 10, 15, tzinfo=dt.UTC)
     assert submission.answers == {
-        "first_name": "Ana", "birth_year": 1990, "country": "PT", "region": "north", "city": "n1",
-        "modes": ["temporary", "virtual"], "n_children": 2,
+        "first_name": "Ana",
+        "birth_year": 1990,
+        "country": "PT",
+        "region": "north",
+        "city": "n1",
+        "modes": ["temporary", "virtual"],
+        "n_children": 2,
         "children": [{"child_name": "Rui", "child_age": 4}, {"child_name": "Eva", "child_age": 2}],
         "skills": ["nursing", "triage"],
     }
@@ -103,8 +108,15 @@ def test_it_reads_odk_central_csv_with_dash_paths(rich: Definition) -> None:
 
 def test_it_gives_the_same_ids_on_reimport_so_imports_are_idempotent(rich: Definition) -> None:
     first = [s.external_id for s in parse_csv(rich, CSV).submissions]
-    again = [item.external_id for item in iter_csv(rich, CSV.encode()) if isinstance(item, ParsedSubmission)]
-    json_ids = [s.external_id for s in parse_kobo_json(rich, [{"meta/instanceID": "uuid:a1"}], validate=False).submissions]
+    again = [
+        item.external_id
+        for item in iter_csv(rich, CSV.encode())
+        if isinstance(item, ParsedSubmission)
+    ]
+    json_ids = [
+        s.external_id
+        for s in parse_kobo_json(rich, [{"meta/instanceID": "uuid:a1"}], validate=False).submissions
+    ]
     assert first == again == ["a1"] and json_ids == ["a1"]
 
 

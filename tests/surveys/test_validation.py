@@ -39,7 +39,9 @@ def test_it_accepts_a_complete_submission(rich: Definition) -> None:
 def test_it_reports_required_answers_in_the_respondents_language(rich: Definition) -> None:
     answers = good()
     del answers["first_name"]
-    assert validate_all(rich, answers, language="en") == {"first_name": "First name: an answer is required."}
+    assert validate_all(rich, answers, language="en") == {
+        "first_name": "First name: an answer is required."
+    }
     assert validate_all(rich, answers, language="fr") == {
         "first_name": "Prénom : une réponse est obligatoire."
     }
@@ -48,20 +50,43 @@ def test_it_reports_required_answers_in_the_respondents_language(rich: Definitio
 
 def test_it_uses_the_forms_constraint_message_per_language(rich: Definition) -> None:
     answers = good() | {"birth_year": 1800}
-    assert validate_all(rich, answers, language="en")["birth_year"] == "Birth year: Between 1920 and 2010"
-    assert validate_all(rich, answers, language="fr")["birth_year"] == "Année de naissance: Entre 1920 et 2010"
+    assert (
+        validate_all(rich, answers, language="en")["birth_year"]
+        == "Birth year: Between 1920 and 2010"
+    )
+    assert (
+        validate_all(rich, answers, language="fr")["birth_year"]
+        == "Année de naissance: Entre 1920 et 2010"
+    )
 
 
 @pytest.mark.parametrize(
     ("field", "value", "english", "spanish"),
     [
-        ("birth_year", "nineteen", "expected a whole number, got “nineteen”", "se esperaba un número entero"),
-        ("country", "Atlantis", "expected a country (ISO 3166 two-letter code)", "se esperaba un país"),
+        (
+            "birth_year",
+            "nineteen",
+            "expected a whole number, got “nineteen”",
+            "se esperaba un número entero",
+        ),
+        (
+            "country",
+            "Atlantis",
+            "expected a country (ISO 3166 two-letter code)",
+            "se esperaba un país",
+        ),
         ("region", "east", "“east” is not one of the choices offered", "no es una de las opciones"),
-        ("modes", ["temporary", "forever"], "“forever” is not one of the choices", "«forever» no es una"),
+        (
+            "modes",
+            ["temporary", "forever"],
+            "“forever” is not one of the choices",
+            "«forever» no es una",
+        ),
     ],
 )
-def test_it_checks_types_and_choices(rich: Definition, field: str, value: Any, english: str, spanish: str) -> None:
+def test_it_checks_types_and_choices(
+    rich: Definition, field: str, value: Any, english: str, spanish: str
+) -> None:
     answers = good() | {field: value}
     assert english in validate_all(rich, answers, language="en")[field]
     assert spanish in validate_all(rich, answers, language="es")[field]
@@ -79,7 +104,11 @@ def test_it_accepts_other_for_or_other_selects(rich: Definition) -> None:
 def test_it_validates_repeats_and_honours_repeat_count(rich: Definition) -> None:
     answers = good() | {
         "n_children": 2,
-        "children": [{"child_name": "Rui", "child_age": 60}, {"child_age": 3}, {"child_name": "Extra"}],
+        "children": [
+            {"child_name": "Rui", "child_age": 60},
+            {"child_age": 3},
+            {"child_name": "Extra"},
+        ],
     }
     errors = validate_all(rich, answers)
     assert errors["children"] == "Child: expected at most 2 entries, got 3."
@@ -89,7 +118,9 @@ def test_it_validates_repeats_and_honours_repeat_count(rich: Definition) -> None
 
 def test_it_pads_missing_repeat_entries_up_to_repeat_count(rich: Definition) -> None:
     answers = good() | {"n_children": 2}
-    assert validate_all(rich, answers) == {"children[1].child_name": "Child name: an answer is required."}
+    assert validate_all(rich, answers) == {
+        "children[1].child_name": "Child name: an answer is required."
+    }
 
 
 def test_it_rejects_answers_that_do_not_apply_only_when_submitting(rich: Definition) -> None:
@@ -101,7 +132,9 @@ def test_it_rejects_answers_that_do_not_apply_only_when_submitting(rich: Definit
 
 
 def test_it_reports_unknown_fields_on_submit(rich: Definition) -> None:
-    assert validate_all(rich, good() | {"shoe_size": 44}) == {"shoe_size": "shoe_size: not a question of this survey."}
+    assert validate_all(rich, good() | {"shoe_size": 44}) == {
+        "shoe_size": "shoe_size: not a question of this survey."
+    }
 
 
 def test_it_validates_only_the_page_asked(rich: Definition) -> None:
@@ -144,15 +177,23 @@ def test_it_coerces_html_form_strings(rich: Definition) -> None:
 
 
 def test_it_reports_strings_that_cannot_be_coerced(rich: Definition) -> None:
-    _answers, errors = coerce_answers(rich, {"birth_year": "1990.5", "children[0].child_age": "old"}, language="pt")
+    _answers, errors = coerce_answers(
+        rich, {"birth_year": "1990.5", "children[0].child_age": "old"}, language="pt"
+    )
     assert errors["birth_year"] == "Birth year: esperava-se um número inteiro, recebido “1990.5”."
     assert "children[0].child_age" in errors
 
 
 def test_it_treats_empty_numeric_comparisons_as_false() -> None:
     definition = import_xlsform(
-        xlsform([["type", "name", "label", "relevant"], ["integer", "age", "Age", ""],
-                 ["text", "job", "Job", "${age} >= 18"], ["text", "school", "School", "${age} < 18"]]),
+        xlsform(
+            [
+                ["type", "name", "label", "relevant"],
+                ["integer", "age", "Age", ""],
+                ["text", "job", "Job", "${age} >= 18"],
+                ["text", "school", "School", "${age} < 18"],
+            ]
+        ),
         filename="empty.xlsx",
     )
     assert validate_all(definition, {"job": "x"})["job"].endswith("leave it empty.")
@@ -162,18 +203,36 @@ def test_it_treats_empty_numeric_comparisons_as_false() -> None:
 
 def test_it_checks_dates_and_compares_them() -> None:
     definition = import_xlsform(
-        xlsform([["type", "name", "label", "constraint"], ["date", "start", "Start", ""],
-                 ["date", "stop", "Stop", ". >= ${start}"], ["date", "future", "Future", ". >= today()"]]),
+        xlsform(
+            [
+                ["type", "name", "label", "constraint"],
+                ["date", "start", "Start", ""],
+                ["date", "stop", "Stop", ". >= ${start}"],
+                ["date", "future", "Future", ". >= today()"],
+            ]
+        ),
         filename="dates.xlsx",
     )
     today = dt.date(2025, 3, 1)
-    assert validate_all(definition, {"start": "2025-01-01", "stop": "2025-02-01"}, today=today) == {}
-    errors = validate_all(definition, {"start": "2025-01-01", "stop": "2024-12-31", "future": "2025-02-28"}, today=today)
+    assert (
+        validate_all(definition, {"start": "2025-01-01", "stop": "2025-02-01"}, today=today) == {}
+    )
+    errors = validate_all(
+        definition,
+        {"start": "2025-01-01", "stop": "2024-12-31", "future": "2025-02-28"},
+        today=today,
+    )
     assert set(errors) == {"stop", "future"}
     assert "expected a date" in validate_all(definition, {"start": "01/02/2025"})["start"]
 
 
 def test_it_lists_every_column_across_versions() -> None:
-    old = import_xlsform(xlsform([["type", "name", "label"], ["text", "a", "A"], ["text", "gone", "Gone"]]), filename="v1.xlsx")
-    new = import_xlsform(xlsform([["type", "name", "label"], ["text", "a", "A"], ["integer", "b", "B"]]), filename="v2.xlsx")
+    old = import_xlsform(
+        xlsform([["type", "name", "label"], ["text", "a", "A"], ["text", "gone", "Gone"]]),
+        filename="v1.xlsx",
+    )
+    new = import_xlsform(
+        xlsform([["type", "name", "label"], ["text", "a", "A"], ["integer", "b", "B"]]),
+        filename="v2.xlsx",
+    )
     assert all_columns([old, new]) == ["a", "gone", "b"]

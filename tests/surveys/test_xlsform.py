@@ -99,7 +99,9 @@ def test_it_imports_repeats_languages_filters_and_platform_types() -> None:
 
 
 def test_it_accepts_the_shorthand_platform_type_in_the_type_column() -> None:
-    data = xlsform([["type", "name", "label"], ["country", "home", "Home"], ["skill", "skills", "Skills"]])
+    data = xlsform(
+        [["type", "name", "label"], ["country", "home", "Home"], ["skill", "skills", "Skills"]]
+    )
     definition = import_xlsform(data, filename="short.xlsx")
     assert [f.question.type for f in definition.fields()] == ["country", "skill"]
 
@@ -122,15 +124,22 @@ def test_it_round_trips_the_rich_form() -> None:
         (["rank colours", "r", "Rank", ""], "'rank' questions are not supported"),
         (["trigger", "t", "Ok", ""], "type 'trigger' is not supported"),
         (["select_one_from_file a.csv", "f", "F", ""], "questions are not supported"),
-        (["calculate", "c", "", "pulldata('a', 'b', 'c', 'd')"], "pulldata() reads external CSV files"),
+        (
+            ["calculate", "c", "", "pulldata('a', 'b', 'c', 'd')"],
+            "pulldata() reads external CSV files",
+        ),
         (["calculate", "c", "", "frobnicate(1)"], "unknown function frobnicate()"),
         (["calculate", "c", "", "${missing} + 1"], "unknown field ${missing}"),
         (["wibble", "w", "W", ""], "unknown question type 'wibble'"),
     ],
 )
-def test_it_refuses_unsupported_features_naming_sheet_row_and_column(row: list[str], expected: str) -> None:
-    data = xlsform([["type", "name", "label", "calculation"], ["text", "ok", "Fine", ""], row],
-                   [["list_name", "name", "label"], ["colours", "red", "Red"]])
+def test_it_refuses_unsupported_features_naming_sheet_row_and_column(
+    row: list[str], expected: str
+) -> None:
+    data = xlsform(
+        [["type", "name", "label", "calculation"], ["text", "ok", "Fine", ""], row],
+        [["list_name", "name", "label"], ["colours", "red", "Red"]],
+    )
     with pytest.raises(XLSFormError) as caught:
         import_xlsform(data, filename="bad.xlsx")
     problem = next(p for p in caught.value.problems if expected in str(p))
@@ -140,9 +149,11 @@ def test_it_refuses_unsupported_features_naming_sheet_row_and_column(row: list[s
 
 def test_it_refuses_media_columns_search_appearances_and_external_choices() -> None:
     data = xlsform(
-        [["type", "name", "label", "image", "appearance"],
-         ["text", "a", "A", "a.png", ""],
-         ["select_one l", "b", "B", "", "search('items')"]],
+        [
+            ["type", "name", "label", "image", "appearance"],
+            ["text", "a", "A", "a.png", ""],
+            ["select_one l", "b", "B", "", "search('items')"],
+        ],
         [["list_name", "name", "label"], ["l", "x", "X"]],
     )
     with pytest.raises(XLSFormError) as caught:
@@ -153,14 +164,16 @@ def test_it_refuses_media_columns_search_appearances_and_external_choices() -> N
 
 
 def test_it_refuses_structural_mistakes_with_every_problem_listed() -> None:
-    data = xlsform([
-        ["type", "name", "label"],
-        ["begin group", "g", "G"],
-        ["text", "a", "A"],
-        ["text", "a", "Again"],
-        ["select_one nowhere", "s", "S"],
-        ["end repeat"],
-    ])
+    data = xlsform(
+        [
+            ["type", "name", "label"],
+            ["begin group", "g", "G"],
+            ["text", "a", "A"],
+            ["text", "a", "Again"],
+            ["select_one nowhere", "s", "S"],
+            ["end repeat"],
+        ]
+    )
     with pytest.raises(XLSFormError) as caught:
         import_xlsform(data, filename="broken.xlsx")
     text = str(caught.value)
@@ -205,7 +218,9 @@ def test_it_refuses_macro_workbooks() -> None:
     assert "macro" in refused(SIMPLE, "form.xlsm")
     with_vba = rewrite_zip(SIMPLE, {}, {"xl/vbaProject.bin": b"\x00" * 64})
     assert "vbaProject.bin" in refused(with_vba)
-    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512 + "_VBA_PROJECT_CUR".encode("utf-16-le")
+    ole = (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512 + "_VBA_PROJECT_CUR".encode("utf-16-le")
+    )
     assert "macros" in refused(ole, "form.xls")
 
 
@@ -249,31 +264,62 @@ def test_it_refuses_a_million_phantom_row_elements_fast() -> None:
     with zipfile.ZipFile(io.BytesIO(SIMPLE)) as archive:
         sheet = archive.read("xl/worksheets/sheet1.xml")
     rows = b"".join(b'<row r="%d"/>' % n for n in range(4, 1_048_577))
-    phantom = re.sub(rb'<dimension ref="[A-Z0-9:]+" ?/>', b"", sheet).replace(b"</sheetData>", rows + b"</sheetData>")
+    phantom = re.sub(rb'<dimension ref="[A-Z0-9:]+" ?/>', b"", sheet).replace(
+        b"</sheetData>", rows + b"</sheetData>"
+    )
     assert "more than 20,000 rows" in refused(_phantom(phantom))
 
 
 def test_it_still_imports_a_form_with_a_few_empty_rows() -> None:
     data = xlsform([["type", "name", "label"], ["text", "a", "A"], [], [], ["text", "b", "B"]])
-    assert [f.question.name for f in import_xlsform(data, filename="gaps.xlsx").fields()] == ["a", "b"]
+    assert [f.question.name for f in import_xlsform(data, filename="gaps.xlsx").fields()] == [
+        "a",
+        "b",
+    ]
 
 
 # --------------------------------------------------------------------------- round trip property
 
 _names = st.from_regex(r"q_[a-z][a-z0-9_]{0,6}", fullmatch=True)
-_text = st.text(st.characters(whitelist_categories=("L", "N"), whitelist_characters=" =+-?'"), min_size=1, max_size=12).map(
-    lambda s: " ".join(s.split())
-).filter(bool)
+_text = (
+    st.text(
+        st.characters(whitelist_categories=("L", "N"), whitelist_characters=" =+-?'"),
+        min_size=1,
+        max_size=12,
+    )
+    .map(lambda s: " ".join(s.split()))
+    .filter(bool)
+)
 _labels = st.fixed_dictionaries({"en": _text}, optional={"fr": _text})
 
 
 @st.composite
 def definitions(draw: st.DrawFn) -> Definition:
     names = draw(st.lists(_names, min_size=1, max_size=6, unique=True))
-    colours = ChoiceList(name="colours", choices=(Choice(name="red", label={"en": "Red"}), Choice(name="blue", label={"en": "Blue", "fr": "Bleu"})))
+    colours = ChoiceList(
+        name="colours",
+        choices=(
+            Choice(name="red", label={"en": "Red"}),
+            Choice(name="blue", label={"en": "Blue", "fr": "Bleu"}),
+        ),
+    )
     questions = []
     for name in names:
-        qtype = draw(st.sampled_from(["text", "integer", "decimal", "date", "select_one", "select_multiple", "country", "skill", "note"]))
+        qtype = draw(
+            st.sampled_from(
+                [
+                    "text",
+                    "integer",
+                    "decimal",
+                    "date",
+                    "select_one",
+                    "select_multiple",
+                    "country",
+                    "skill",
+                    "note",
+                ]
+            )
+        )
         questions.append(
             Question(
                 name=name,
@@ -283,15 +329,22 @@ def definitions(draw: st.DrawFn) -> Definition:
                 label=draw(_labels),
                 hint=draw(st.one_of(st.just({}), _labels)),
                 required="true()" if qtype != "note" and draw(st.booleans()) else "",
-                relevant=draw(st.sampled_from(["", f"${{{names[0]}}} != ''"])) if name != names[0] else "",
+                relevant=draw(st.sampled_from(["", f"${{{names[0]}}} != ''"]))
+                if name != names[0]
+                else "",
                 appearance=draw(st.sampled_from(["", "multiline"])) if qtype == "text" else "",
             )
         )
     children: tuple[Question | Group, ...] = tuple(questions)
     if len(questions) > 2 and draw(st.booleans()):
         kind = draw(st.sampled_from(["group", "repeat"]))
-        children = (questions[0], Group(kind=kind, name="g_block", label={"en": "Block"}, children=tuple(questions[1:])))
-    settings_ = Settings(form_id="prop", version="1", title="Prop", default_language="en", languages=("en", "fr"))
+        children = (
+            questions[0],
+            Group(kind=kind, name="g_block", label={"en": "Block"}, children=tuple(questions[1:])),
+        )
+    settings_ = Settings(
+        form_id="prop", version="1", title="Prop", default_language="en", languages=("en", "fr")
+    )
     return Definition(settings=settings_, children=children, choices=(colours,))
 
 
