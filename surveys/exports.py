@@ -161,9 +161,13 @@ def _text(value: Any) -> str:
 def export_json(
     rows: Iterable[ResponseLike], definitions: Mapping[str, Definition] | None = None
 ) -> bytes:
-    """A JSON array of {__version__, meta..., answers...}; repeats stay nested lists."""
+    """A JSON array of {__version__, meta..., answers...}; repeats stay nested lists.
+
+    With `definitions`, every top-level column ever asked is present (null when unanswered).
+    """
+    columns = dict.fromkeys(_Layout(definitions).scopes[()]) if definitions else {}
     records = [
-        {VERSION_COLUMN: response.version, **response.meta, **response.answers}
+        {VERSION_COLUMN: response.version, **response.meta, **columns, **response.answers}
         for response in _responses(rows)
     ]
     return json.dumps(records, ensure_ascii=False, default=str, indent=1).encode("utf-8")

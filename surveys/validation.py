@@ -112,11 +112,9 @@ def _decimal(raw: Any) -> float | None:
         if raw != raw or raw in (float("inf"), float("-inf")):
             raise CoercionError("decimal", raw)
         return float(raw)
-    text = (
-        str(raw).strip().replace(",", ".")
-        if str(raw).count(",") == 1 and "." not in str(raw)
-        else str(raw).strip()
-    )
+    text = str(raw).strip()
+    if text.count(",") == 1 and "." not in text:
+        text = text.replace(",", ".")  # a decimal comma, as typed in fr/es/pt locales
     if not text:
         return None
     if not _DECIMAL.match(text):
@@ -132,18 +130,13 @@ def _date(raw: Any) -> str | None:
     text = str(raw).strip()
     if not text:
         return None
+    # Kobo sometimes exports dates with a midnight time; keep the date part only.
+    if len(text) > 10 and text[10] not in "T ":
+        raise CoercionError("date", raw)
     try:
-        return (
-            dt.date.fromisoformat(text[:10]).isoformat()
-            if len(text) == 10 or text[10] in "T "
-            else _bad_date(raw)
-        )
-    except (ValueError, IndexError):
+        return dt.date.fromisoformat(text[:10]).isoformat()
+    except ValueError:
         raise CoercionError("date", raw) from None
-
-
-def _bad_date(raw: Any) -> str:
-    raise CoercionError("date", raw)
 
 
 def _time(raw: Any) -> str | None:

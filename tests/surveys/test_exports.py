@@ -86,3 +86,8 @@ def test_it_exports_xlsx_with_a_sheet_per_repeat_and_no_live_formulas() -> None:
 def test_it_exports_json_with_versions_and_nested_repeats() -> None:
     records = json.loads(export_json([("2", {"name": "=x", "children": [{"a": 1}]}, {"id": 5})]))
     assert records == [{"__version__": "2", "id": 5, "name": "=x", "children": [{"a": 1}]}]
+
+
+def test_it_fills_every_column_in_json_when_given_the_versions() -> None:
+    records = json.loads(export_json(ROWS[:1], {"1": V1, "2": V2}))
+    assert records[0]["age"] is None and records[0]["dropped"] == "kept"
