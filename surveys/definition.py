@@ -117,7 +117,7 @@ class Settings(_Frozen):
 
 
 @dataclass(frozen=True, slots=True)
-class Field_:
+class FieldRef:
     """A question located in the tree: `repeats` are the enclosing repeat names."""
 
     question: Question
@@ -146,7 +146,7 @@ class Definition(_Frozen):
         """Build a definition from `to_dict()` output."""
         return cls.model_validate(dict(data))
 
-    def fields(self) -> Iterator[Field_]:
+    def fields(self) -> Iterator[FieldRef]:
         """Every question in form order, with its enclosing groups and repeats."""
         yield from _walk(self.children, (), ())
 
@@ -197,10 +197,10 @@ _OTHER_LABELS = {
 
 def _walk(
     nodes: Sequence[Question | Group], groups: tuple[str, ...], repeats: tuple[str, ...]
-) -> Iterator[Field_]:
+) -> Iterator[FieldRef]:
     for node in nodes:
         if isinstance(node, Question):
-            yield Field_(node, groups, repeats)
+            yield FieldRef(node, groups, repeats)
         elif node.kind == "repeat":
             yield from _walk(node.children, (*groups, node.name), (*repeats, node.name))
         else:
