@@ -10,21 +10,18 @@ from typing import Any
 
 from openpyxl import Workbook
 
-# A cell starting with one of these is run as a formula by Excel/LibreOffice/Sheets.
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
+from surveys.exports import safe_cell as _safe_text
 
 Row = Sequence[Any]
 
 
 def safe_cell(value: Any) -> Any:
-    """Neutralise text that a spreadsheet would evaluate; numbers and dates pass unchanged."""
-    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
-        return "'" + value
+    """Neutralise text that a spreadsheet would evaluate; lists and dicts are joined first."""
     if isinstance(value, (list, tuple, set)):
         return safe_cell(", ".join(str(v) for v in value))
     if isinstance(value, dict):
         return safe_cell(", ".join(f"{k}: {v}" for k, v in value.items()))
-    return value
+    return _safe_text(value)
 
 
 def to_csv(headers: Row, rows: Iterable[Row]) -> bytes:
