@@ -4,6 +4,7 @@ points at one), the ASGI app over it, and clients signed in as each kind of user
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -23,17 +24,25 @@ USE_PG = PG_URL.startswith("postgresql")
 
 @pytest.fixture(scope="session")
 def _pg_engine() -> Iterator[Engine | None]:
+    """A private database per test run, so parallel runs against one server never collide."""
     if not USE_PG:
         yield None
         return
-    engine = make_engine(PG_URL)
-    md = metadata()
-    md.drop_all(engine)
-    with engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    md.create_all(engine)
-    yield engine
-    engine.dispose()
+    from sqlalchemy import create_engine
+
+    name = f"diaspora_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(f"{PG_URL.rsplit('/', 1)[0]}/{name}")
+    metadata().create_all(engine)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture
