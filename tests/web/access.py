@@ -108,6 +108,7 @@ add(
          form=lambda w: {"active": "1"}),
     Rule("GET", "/admin/institutions", staff_only()),
     Rule("POST", "/admin/institutions", admin_only(), form=lambda w: {"name": ""}),
+    Rule("POST", "/admin/programmes", admin_only(), form=lambda w: {"code": ""}),
     Rule("GET", "/admin/audit", staff_only()),
     Rule("GET", "/staff/outbox", staff_only()),
     Rule("GET", "/api/v1/me", signed_in()),

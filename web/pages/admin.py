@@ -12,7 +12,7 @@ from diaspora.errors import ValidationFailed
 from diaspora.institutions import service as institutions
 from diaspora.institutions.models import InstitutionKind
 from diaspora.outbox import service as outbox
-from diaspora.vocab import SECTORS
+from diaspora.vocab import MODES, SECTORS
 from web.deps import AdminUser, SessionDep, StaffUser
 from web.pages.forms import form_dict
 from web.templating import render
@@ -81,8 +81,9 @@ async def set_active(
     return RedirectResponse("/admin/users", status_code=303)
 
 
-@router.get("/admin/institutions")
-def institutions_page(request: Request, session: SessionDep, user: StaffUser) -> Response:
+def _institutions_page(
+    request: Request, session: SessionDep, *, errors: dict, values: dict, status: int = 200
+) -> Response:
     return render(
         request,
         "admin/institutions.html",
@@ -91,10 +92,17 @@ def institutions_page(request: Request, session: SessionDep, user: StaffUser) ->
             "programmes": institutions.get_all_programmes(session=session),
             "kinds": [k.value for k in InstitutionKind],
             "sectors": SECTORS,
-            "errors": {},
-            "values": {},
+            "modes": MODES,
+            "errors": errors,
+            "values": values,
         },
+        status_code=status,
     )
+
+
+@router.get("/admin/institutions")
+def institutions_page(request: Request, session: SessionDep, user: StaffUser) -> Response:
+    return _institutions_page(request, session, errors={}, values={})
 
 
 @router.post("/admin/institutions")
@@ -104,19 +112,21 @@ async def create_institution(request: Request, session: SessionDep, user: AdminU
         institutions.create_institution(session=session, actor=user, data=data)
     except ValidationFailed as exc:
         session.rollback()
-        return render(
-            request,
-            "admin/institutions.html",
-            {
-                "institutions": institutions.get_all_institutions(session=session),
-                "programmes": institutions.get_all_programmes(session=session),
-                "kinds": [k.value for k in InstitutionKind],
-                "sectors": SECTORS,
-                "errors": exc.errors,
-                "values": data,
-            },
-            status_code=422,
-        )
+        return _institutions_page(request, session, errors=exc.errors, values=data, status=422)
+    return RedirectResponse("/admin/institutions", status_code=303)
+
+
+@router.post("/admin/programmes")
+async def create_programme(request: Request, session: SessionDep, user: AdminUser) -> Response:
+    data = await form_dict(request, lists=("allowed_modes",))
+    data["countries_of_origin"] = [
+        c for c in data.get("countries_of_origin", "").replace(" ", ",").split(",") if c
+    ]
+    try:
+        institutions.create_programme(session=session, actor=user, data=data)
+    except ValidationFailed as exc:
+        session.rollback()
+        return _institutions_page(request, session, errors=exc.errors, values=data, status=422)
     return RedirectResponse("/admin/institutions", status_code=303)
 
 
