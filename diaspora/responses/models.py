@@ -76,6 +76,7 @@ class Response(SQLModel, table=True):
     review_comment: str = ""
     current_page: int = 0
     resume_token_hash: str | None = Field(default=None, max_length=64, index=True)
+    resume_expires_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     submitted_at: datetime | None = Field(default=None, index=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 14:06:55.733169
+Create Date: 2026-11-26 14:23:43.353065
 """
 
 from collections.abc import Sequence
@@ -585,6 +585,7 @@ def upgrade() -> None:
         sa.Column("review_comment", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("current_page", sa.Integer(), nullable=False),
         sa.Column("resume_token_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("resume_expires_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("submitted_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
