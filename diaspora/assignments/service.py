@@ -4,6 +4,7 @@ its outcome report and the two evaluations; and when an institution may learn wh
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -177,6 +178,74 @@ def assignment_moves(session: Session, a: Assignment, actor: User) -> list[Move]
     return moves
 
 
+@dataclass
+class AssignmentRow:
+    """An assignment with the names a list shows: request title, host, member pseudonym."""
+
+    assignment: Assignment
+    title: str
+    institution: str
+    pseudonym: str
+
+
+def describe(session: Session, items: Sequence[Assignment]) -> list[AssignmentRow]:
+    """List rows for assignments the caller already may see (one query per kind of name)."""
+    from diaspora.institutions.models import Institution
+
+    request_ids = {a.request_id for a in items}
+    member_ids = {a.member_id for a in items}
+    institution_ids = {a.institution_id for a in items}
+    titles = dict(
+        session.exec(
+            select(PlacementRequest.id, PlacementRequest.title).where(
+                col(PlacementRequest.id).in_(request_ids or {-1})
+            )
+        ).all()
+    )
+    names = dict(
+        session.exec(
+            select(Institution.id, Institution.name).where(
+                col(Institution.id).in_(institution_ids or {-1})
+            )
+        ).all()
+    )
+    pseudonyms = dict(
+        session.exec(
+            select(MemberProfile.id, MemberProfile.pseudonym).where(
+                col(MemberProfile.id).in_(member_ids or {-1})
+            )
+        ).all()
+    )
+    return [
+        AssignmentRow(
+            assignment=a,
+            title=titles.get(a.request_id, ""),
+            institution=names.get(a.institution_id, ""),
+            pseudonym=pseudonyms.get(a.member_id, ""),
+        )
+        for a in items
+    ]
+
+
+def request_of(session: Session, a: Assignment) -> PlacementRequest:
+    """The request an assignment fills (whoever may see the assignment may see its request)."""
+    req = session.get(PlacementRequest, a.request_id)
+    if req is None:
+        raise NotFound("No such placement request.")
+    return req
+
+
+def capabilities(a: Assignment, actor: User) -> dict[str, bool]:
+    """Which forms the actor gets on an assignment page besides its transitions."""
+    role = party(actor)
+    done = a.status == AssignmentStatus.completed
+    return {
+        "edit": role == STAFF and a.status not in CLOSED,
+        "evaluate_host": done and role in (INSTITUTION, STAFF),
+        "evaluate_member": done and role in (MEMBER, STAFF),
+    }
+
+
 def pseudonym_of(session: Session, a: Assignment) -> str:
     profile = session.get(MemberProfile, a.member_id)
     return profile.pseudonym if profile else ""
@@ -330,12 +399,11 @@ def propose(
         raise NotFound("No such shortlist entry.")
     if is_staff(actor):
         require(actor, "assignment.manage")
-    elif actor.role == Role.institution and actor.institution_id == req.institution_id:
-        require(actor, "assignment.institution")
-        if entry.status not in PROPOSABLE:
-            raise NotFound("No such shortlist entry.")
     else:
-        raise NotFound("No such shortlist entry.")
+        # Institutions propose from their own request's curated shortlist; members never do.
+        require(actor, "assignment.institution")
+        if actor.institution_id != req.institution_id or entry.status not in PROPOSABLE:
+            raise NotFound("No such shortlist entry.")
     if entry.status not in PROPOSABLE:
         raise InvalidTransition(
             f"Only a shortlisted, contacted or interested member can be proposed; this one is "

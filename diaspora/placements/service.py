@@ -34,6 +34,7 @@ from diaspora.placements.states import (
     claim,
     party,
 )
+from diaspora.taxonomy.models import SkillConcept
 from diaspora.vocab import ISCED_LEVELS, MODES, SECTORS, is_language
 
 MAX_SKILLS = 30
@@ -588,6 +589,11 @@ def _entry_for(session: Session, actor: User, entry_id: int) -> ShortlistEntry:
     raise NotFound("No such shortlist entry.")
 
 
+def get_entry(*, session: Session, actor: User, entry_id: int) -> ShortlistEntry:
+    """A shortlist entry for staff or its own member; anyone else gets NotFound."""
+    return _entry_for(session, actor, entry_id)
+
+
 def _entry_messages(
     session: Session, entry: ShortlistEntry, req: PlacementRequest, target: str, base_url: str
 ) -> str | None:
@@ -834,3 +840,27 @@ def entry_by_token(*, session: Session, actor: User, token: str) -> ShortlistEnt
     if entry is None or not token or entry.member_id != profile.id:
         raise NotFound("This link is not valid for your account.")
     return entry
+
+
+# --- vocabulary ---------------------------------------------------------------------------
+
+
+def suggest_skills(*, session: Session, actor: User, q: str, limit: int = 12) -> list[str]:
+    """Skill labels from the taxonomy that start with (then contain) what was typed."""
+    text = " ".join(str(q or "").split()).lower()[:100]
+    if len(text) < 2:
+        return []
+    pattern = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    label = func.lower(SkillConcept.preferred_label)
+    out: list[str] = []
+    for like in (f"{pattern}%", f"%{pattern}%"):
+        rows = session.exec(
+            select(SkillConcept.preferred_label)
+            .where(SkillConcept.kind == "skill", label.like(like, escape="\\"))
+            .order_by(func.length(SkillConcept.preferred_label), SkillConcept.preferred_label)
+            .limit(limit)
+        ).all()
+        out += [r for r in rows if r not in out]
+        if len(out) >= limit:
+            break
+    return out[:limit]

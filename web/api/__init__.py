@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from web.deps import api_csrf
 
 # Each module exposes `router`; add new domains here.
-MODULES = ("health", "accounts", "members")
+MODULES = ("health", "accounts", "members", "requests", "assignments", "reports")
 
 
 def build_router() -> APIRouter:

@@ -9,7 +9,16 @@ from fastapi import APIRouter, Depends
 from web.deps import csrf_protect
 
 # Each module exposes `router`; add new domains here.
-MODULES = ("auth", "home", "profile", "admin")
+MODULES = (
+    "auth",
+    "home",
+    "profile",
+    "admin",
+    "opportunities",
+    "requests",
+    "assignments",
+    "reports",
+)
 
 
 def build_router() -> APIRouter:
