@@ -1,0 +1,538 @@
+"""Answering a survey: drafts saved page by page, resume links, submission, API answers.
+
+A member has at most one draft per survey, pinned to the version it started on; each
+page save stores what the engine's `prepare_answers` keeps (answers that no longer
+apply are dropped, calculations computed).  Submitting runs `validate_all` and the
+member profile's own checks first, then updates the profile and consents and marks
+the response submitted, all in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Literal
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
+from sqlmodel import Session, col, select
+
+from diaspora.accounts.models import Role, User
+from diaspora.accounts.permissions import is_staff, require
+from diaspora.audit.service import record
+from diaspora.common import new_token, token_hash, utcnow
+from diaspora.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from diaspora.members import service as members
+from diaspora.members.models import MemberIdentity, MemberProfile
+from diaspora.outbox.service import enqueue
+from diaspora.responses import form as pageform
+from diaspora.responses import profile as bridge
+from diaspora.responses.definitions import load_definition
+from diaspora.responses.models import (
+    Response,
+    ResponseStatus,
+    Source,
+    Survey,
+    SurveyVersion,
+    VersionStatus,
+)
+from diaspora.responses.service import respondent_survey
+from surveys import Definition, coerce_answers, pages, prepare_answers, validate_all, validate_page
+
+RESUME_DAYS = 7
+MAX_EXTERNAL_ID = 100
+Move = Literal["next", "back", "stay", "review"]
+
+
+@dataclass(slots=True)
+class PageSave:
+    """The outcome of saving one page: where to go next, or the errors to show."""
+
+    response: Response
+    errors: dict[str, str]
+    answers: dict[str, Any]
+    target: int | None  # the page to show next; None means the review page
+    definition: Definition = field(repr=False)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _own_profile(session: Session, actor: User) -> MemberProfile:
+    require(actor, "survey.answer")
+    if actor.role != Role.member:
+        raise NotFound("Only members answer the survey in the app.")
+    profile = session.exec(select(MemberProfile).where(MemberProfile.user_id == actor.id)).first()
+    if profile is None:
+        profile = members.create_profile_for(session=session, user=actor)
+    return profile
+
+
+def _owns(response: Response, actor: User) -> bool:
+    return response.user_id is not None and response.user_id == actor.id
+
+
+def _own_draft(session: Session, actor: User, response_id: int) -> Response:
+    require(actor, "survey.answer")
+    response = session.get(Response, response_id)
+    if response is None or not _owns(response, actor):
+        raise NotFound("No such survey response.")
+    if response.status != ResponseStatus.draft:
+        raise InvalidTransition("This survey response is already submitted.")
+    return response
+
+
+def current_draft(*, session: Session, actor: User) -> Response | None:
+    """The member's most recently touched draft, if any."""
+    require(actor, "survey.answer")
+    return session.exec(
+        select(Response)
+        .where(Response.user_id == actor.id, Response.status == ResponseStatus.draft)
+        .order_by(col(Response.updated_at).desc(), col(Response.id).desc())
+    ).first()
+
+
+def last_submitted(*, session: Session, actor: User) -> Response | None:
+    """The member's most recent submitted response, if any."""
+    return session.exec(
+        select(Response)
+        .where(Response.user_id == actor.id, Response.status == ResponseStatus.submitted)
+        .order_by(col(Response.submitted_at).desc(), col(Response.id).desc())
+    ).first()
+
+
+def definition_for(*, session: Session, response: Response) -> Definition:
+    """The definition of the version a response is pinned to."""
+    return load_definition(session, response.version_id)
+
+
+# --------------------------------------------------------------------------- drafts
+
+
+def start(*, session: Session, actor: User, restart: bool = False) -> Response:
+    """The member's draft of the respondent survey, created (pinned to the current version)
+    when there is none; with `restart`, a fresh draft on the current version."""
+    profile = _own_profile(session, actor)
+    found = respondent_survey(session=session)
+    if found is None:
+        raise NotFound("No survey is open for answers at the moment.")
+    survey, version = found
+    draft = session.exec(
+        select(Response).where(
+            Response.user_id == actor.id,
+            Response.survey_id == survey.id,
+            Response.status == ResponseStatus.draft,
+        )
+    ).first()
+    if draft is not None and not restart:
+        return draft
+    if draft is not None:
+        session.delete(draft)
+        record(
+            session=session,
+            actor=actor,
+            action="response.discard",
+            entity="response",
+            entity_id=draft.id,
+        )
+    answers: dict[str, Any] = {}
+    previous = last_submitted(session=session, actor=actor)
+    if previous is not None and previous.version_id == version.id and previous.answers:
+        # Answering again starts from the last answers, so updating is quick.
+        answers = dict(previous.answers)
+    response = Response(
+        survey_id=survey.id or 0,
+        version_id=version.id or 0,
+        member_id=profile.id,
+        user_id=actor.id,
+        answers=answers,
+        status=ResponseStatus.draft,
+        source=Source.web,
+    )
+    session.add(response)
+    session.flush()
+    record(
+        session=session,
+        actor=actor,
+        action="response.start",
+        entity="response",
+        entity_id=response.id,
+        details={"survey_id": survey.id, "version_id": version.id},
+    )
+    session.commit()
+    return response
+
+
+def get_draft(*, session: Session, actor: User, response_id: int) -> Response:
+    """One of the member's own drafts."""
+    return _own_draft(session, actor, response_id)
+
+
+def save_page(
+    *,
+    session: Session,
+    actor: User,
+    response_id: int,
+    page_index: int,
+    form: Mapping[str, Any],
+    move: Move = "next",
+    language: str | None = None,
+    expected_version: int | None = None,
+) -> PageSave:
+    """Store one page's answers (always, so nothing typed correctly is lost) and decide
+    where to go: "next"/"review" validate the page first; "back"/"stay" do not."""
+    response = _own_draft(session, actor, response_id)
+    if expected_version is not None and expected_version != response.version:
+        raise Conflict("This survey was changed in another window; reload the page.")
+    definition = load_definition(session, response.version_id)
+    page_list = pages(definition)
+    if not 0 <= page_index < len(page_list):
+        raise NotFound("No such page.")
+    owned = pageform.page_names(page_list[page_index])
+    repeats = {
+        node.name for node in page_list[page_index].nodes if getattr(node, "kind", "") == "repeat"
+    }
+    posted = {k: v for k, v in form.items() if pageform.top_name(k) in owned}
+    typed, errors = coerce_answers(definition, posted, language=language)
+    typed = pageform.drop_blank_instances(typed, repeats)
+    merged = {k: v for k, v in (response.answers or {}).items() if k not in owned}
+    merged.update({k: v for k, v in typed.items() if k in owned})
+    if move in ("next", "review"):
+        errors = {**validate_page(definition, merged, page_index, language=language), **errors}
+    stored = prepare_answers(definition, merged)
+    target: int | None = page_index
+    if not errors:
+        if move == "next":
+            target = pageform.next_page(definition, stored, page_index)
+        elif move == "back":
+            target = pageform.previous_page(definition, stored, page_index)
+            target = page_index if target is None else target
+        elif move == "review":
+            target = None
+    response.answers = stored
+    response.current_page = len(page_list) if target is None else target
+    response.updated_at = utcnow()
+    response.version += 1
+    session.add(response)
+    record(
+        session=session,
+        actor=actor,
+        action="response.save",
+        entity="response",
+        entity_id=response.id,
+        details={"page": page_index, "errors": len(errors)},
+    )
+    session.commit()
+    return PageSave(response, errors, merged, target, definition)
+
+
+def submission_errors(
+    definition: Definition, answers: Mapping[str, Any], *, language: str | None = None
+) -> dict[str, str]:
+    """Everything that stops a submission: the engine's checks, then the profile's."""
+    errors = validate_all(definition, answers, language=language)
+    if errors:
+        return errors
+    return bridge.profile_errors(definition, answers, language=language)
+
+
+def submit(
+    *, session: Session, actor: User, response_id: int, language: str | None = None
+) -> Response:
+    """Submit the member's draft: profile and consents updated in the same transaction."""
+    response = _own_draft(session, actor, response_id)
+    definition = load_definition(session, response.version_id)
+    answers = prepare_answers(definition, response.answers or {})
+    errors = submission_errors(definition, answers, language=language)
+    if errors:
+        raise ValidationFailed(errors, "Some answers need your attention before submitting.")
+    bridge.apply(
+        session=session,
+        actor=actor,
+        definition=definition,
+        answers=answers,
+        member_id=response.member_id or 0,
+        version_id=response.version_id,
+        source="survey-web",
+    )
+    now = utcnow()
+    response.answers = answers
+    response.status = ResponseStatus.submitted
+    response.submitted_at = now
+    response.updated_at = now
+    response.resume_token_hash = None
+    response.resume_expires_at = None
+    response.version += 1
+    session.add(response)
+    record(
+        session=session,
+        actor=actor,
+        action="response.submit",
+        entity="response",
+        entity_id=response.id,
+        details={"version_id": response.version_id, "source": response.source},
+    )
+    session.commit()
+    return response
+
+
+def discard(*, session: Session, actor: User, response_id: int) -> None:
+    """Throw a draft away."""
+    response = _own_draft(session, actor, response_id)
+    session.delete(response)
+    record(
+        session=session,
+        actor=actor,
+        action="response.discard",
+        entity="response",
+        entity_id=response_id,
+    )
+    session.commit()
+
+
+# --------------------------------------------------------------------------- resume links
+
+
+def send_resume_link(*, session: Session, actor: User, response_id: int, base_url: str) -> str:
+    """Email the member a link to continue on another device; returns the address used.
+
+    The token is stored hashed, replaces any earlier link, expires after a week, and
+    only works for the draft's owner once signed in.
+    """
+    response = _own_draft(session, actor, response_id)
+    identity = session.get(MemberIdentity, response.member_id) if response.member_id else None
+    address = actor.email or (identity.email if identity else "")
+    if not address:
+        raise ValidationFailed({"email": "We have no email address to send the link to."})
+    token = new_token()
+    response.resume_token_hash = token_hash(token)
+    response.resume_expires_at = utcnow() + timedelta(days=RESUME_DAYS)
+    session.add(response)
+    link = f"{base_url.rstrip('/')}/survey/resume?token={token}"
+    enqueue(
+        session=session,
+        to_address=address,
+        to_user_id=actor.id,
+        subject="Continue your diaspora survey",
+        body=(
+            "You asked for a link to continue the survey on another device.\n\n"
+            f"{link}\n\n"
+            f"Sign in with this email address to continue. The link works for {RESUME_DAYS} days.\n"
+            "If you did not ask for it, you can ignore this message."
+        ),
+        kind="survey.resume",
+    )
+    record(
+        session=session,
+        actor=actor,
+        action="response.resume_link",
+        entity="response",
+        entity_id=response.id,
+    )
+    session.commit()
+    return address
+
+
+def resume(*, session: Session, actor: User, token: str) -> Response:
+    """The draft a resume link points to, for its owner only (anyone else: NotFound)."""
+    require(actor, "survey.answer")
+    if not token or len(token) > 200:
+        raise NotFound("This link is not valid.")
+    response = session.exec(
+        select(Response).where(Response.resume_token_hash == token_hash(token))
+    ).first()
+    now = utcnow()
+    if (
+        response is None
+        or not _owns(response, actor)
+        or response.status != ResponseStatus.draft
+        or response.resume_expires_at is None
+        or response.resume_expires_at <= now
+    ):
+        raise NotFound(
+            "This link has expired or is not for this account. Sign in with the account "
+            "that asked for it, or continue from your home page."
+        )
+    response.updated_at = now
+    session.add(response)
+    record(
+        session=session,
+        actor=actor,
+        action="response.resume",
+        entity="response",
+        entity_id=response.id,
+    )
+    session.commit()
+    return response
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def get(*, session: Session, actor: User, response_id: int) -> Response:
+    """A response: its member, or staff (a staff read is audited); others get NotFound."""
+    response = session.get(Response, response_id)
+    if response is None:
+        raise NotFound("No such survey response.")
+    if _owns(response, actor):
+        return response
+    if is_staff(actor):
+        record(
+            session=session,
+            actor=actor,
+            action="response.view",
+            entity="response",
+            entity_id=response_id,
+        )
+        session.commit()
+        return response
+    raise NotFound("No such survey response.")
+
+
+# --------------------------------------------------------------------------- API and imports
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRef:
+    """The few columns of a published version a submission needs (no definition JSON)."""
+
+    survey_id: int
+    version_id: int
+    number: int
+    slug: str
+
+
+def published_version(session: Session, slug: str) -> VersionRef:
+    """The published version of a survey, read without its definition and file."""
+    row = session.exec(
+        select(SurveyVersion, Survey.slug)
+        .join(Survey, col(Survey.id) == col(SurveyVersion.survey_id))
+        .where(Survey.slug == slug, SurveyVersion.status == VersionStatus.published)
+        .options(defer(SurveyVersion.definition), defer(SurveyVersion.source_file))  # type: ignore[arg-type]
+        .order_by(col(SurveyVersion.number).desc())
+    ).first()
+    if row is None:
+        raise NotFound("No such survey, or it is not open for answers.")
+    version, found_slug = row
+    return VersionRef(version.survey_id, version.id or 0, version.number, found_slug)
+
+
+def existing(session: Session, source: str, external_id: str) -> Response | None:
+    """A response already received from `source` with that external id."""
+    return session.exec(
+        select(Response).where(Response.source == source, Response.external_id == external_id)
+    ).first()
+
+
+def store_submission(
+    *,
+    session: Session,
+    actor: User | None,
+    ref: VersionRef,
+    definition: Definition,
+    answers: Mapping[str, Any],
+    source: str,
+    external_id: str | None = None,
+    submitted_at: Any = None,
+    member_user: User | None = None,
+) -> Response:
+    """Store a complete, valid submission and update (or create) its member's profile.
+
+    Answers must have passed `submission_errors`.  Without `member_user` a profile
+    without an account is created from the bindings (Kobo, imports, staff on behalf).
+    The caller commits.
+    """
+    if member_user is not None:
+        profile = session.exec(
+            select(MemberProfile).where(MemberProfile.user_id == member_user.id)
+        ).first() or members.create_profile_for(session=session, user=member_user)
+    else:
+        profile = members.create_profile_for(session=session, user=None)
+    bridge.apply(
+        session=session,
+        actor=actor,
+        definition=definition,
+        answers=answers,
+        member_id=profile.id or 0,
+        version_id=ref.version_id,
+        source=f"survey-{source}",
+    )
+    now = utcnow()
+    response = Response(
+        survey_id=ref.survey_id,
+        version_id=ref.version_id,
+        member_id=profile.id,
+        user_id=member_user.id if member_user else None,
+        answers=dict(answers),
+        status=ResponseStatus.submitted,
+        source=source,
+        external_id=external_id,
+        submitted_at=submitted_at or now,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(response)
+    session.flush()
+    record(
+        session=session,
+        actor=actor,
+        action="response.submit",
+        entity="response",
+        entity_id=response.id,
+        details={"version_id": ref.version_id, "source": source},
+    )
+    return response
+
+
+def submit_answers(
+    *,
+    session: Session,
+    actor: User,
+    slug: str,
+    answers: Any,
+    external_id: str | None = None,
+    language: str | None = None,
+) -> tuple[Response, bool]:
+    """A complete submission over the API: a member's own, or staff's on behalf of someone
+    (source "api", idempotent by `external_id`).  Returns (response, created)."""
+    require(actor, "survey.answer")
+    ref = published_version(session, slug)
+    if not isinstance(answers, Mapping):
+        raise ValidationFailed({"answers": "expected an object of answers keyed by question name"})
+    member = actor if actor.role == Role.member else None
+    source = Source.web if member else Source.api
+    if external_id is not None:
+        if member is not None:
+            raise ValidationFailed({"external_id": "only staff imports carry an external id"})
+        external_id = str(external_id).strip()[:MAX_EXTERNAL_ID] or None
+        if external_id and (found := existing(session, source, external_id)) is not None:
+            return found, False
+    definition = load_definition(session, ref.version_id)
+    errors = validate_all(definition, answers, language=language)
+    if errors:
+        raise ValidationFailed(errors, "Some answers are invalid.")
+    prepared = prepare_answers(definition, answers)
+    errors = bridge.profile_errors(definition, prepared, language=language)
+    if errors:
+        raise ValidationFailed(errors, "Some answers are invalid.")
+    try:
+        response = store_submission(
+            session=session,
+            actor=actor,
+            ref=ref,
+            definition=definition,
+            answers=prepared,
+            source=source,
+            external_id=external_id,
+            member_user=member,
+        )
+        session.commit()
+    except IntegrityError:
+        # The same external id arrived concurrently: answer with the stored one.
+        session.rollback()
+        found = existing(session, source, external_id) if external_id else None
+        if found is None:
+            raise
+        return found, False
+    return response, True
