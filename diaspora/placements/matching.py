@@ -9,6 +9,7 @@ without a restart and without rebuilding the index on every request.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import threading
@@ -21,14 +22,9 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-import matching
-
-try:
-    from matching import Member, Request  # type: ignore[attr-defined]
-except ImportError:  # the package root exports them once the library is complete
-    from matching.records import Member, Request
 from diaspora.members.models import MemberProfile
 from diaspora.placements.models import PlacementRequest
+from matching import MatchIndex, Member, Request, Taxonomy, rank_requests
 
 log = logging.getLogger("diaspora.matching")
 
@@ -116,7 +112,8 @@ def plain_explanation(explanation: Any) -> dict[str, Any]:
 
 @dataclass
 class _Cached:
-    index: Any
+    index: MatchIndex
+    taxonomy: Taxonomy
     stamps: dict[int, tuple[Any, int]]  # member id -> (updated_at, version)
     fingerprint: tuple[Any, ...]
     builds: int = 1
@@ -170,21 +167,20 @@ def _members(profiles: Sequence[MemberProfile]) -> list[Any]:
     return out
 
 
-def _taxonomy() -> Any:
+@functools.cache
+def _words_only() -> Taxonomy:
+    log.warning("no skill taxonomy available; matching on words only")
+    return Taxonomy([])
+
+
+def _taxonomy(session: Session) -> Taxonomy:
+    """The stored taxonomy (ESCO or built-in); without one, matching runs on words alone."""
+    from diaspora.taxonomy.service import get_taxonomy
+
     try:
-        from matching.taxonomy import Taxonomy
-
-        return Taxonomy.builtin()
-    except (ImportError, OSError, ValueError):  # the built-in file ships with the library
-        return None
-
-
-def _new_index(members: list[Any]) -> Any:
-    factory = getattr(matching, "MatchIndex", None)
-    if factory is None:
-        return _FallbackIndex(members)
-    taxonomy = _taxonomy()
-    return factory(members, taxonomy=taxonomy) if taxonomy is not None else factory(members)
+        return get_taxonomy(session=session)
+    except OSError:  # no concepts stored and the library's built-in file is missing
+        return _words_only()
 
 
 def _stamps(session: Session) -> dict[int, tuple[Any, int]]:
@@ -194,28 +190,37 @@ def _stamps(session: Session) -> dict[int, tuple[Any, int]]:
     return {int(i or 0): (u, v) for i, u, v in rows}
 
 
-def current_index(session: Session) -> Any:
-    """The engine's index, brought up to date with the profiles table (changed members only)."""
+def current_index(session: Session) -> MatchIndex:
+    """The engine's index, brought up to date with the profiles table (changed members only).
+
+    A new taxonomy (e.g. after an ESCO import) rebuilds it, since every member is re-encoded.
+    """
     engine = _engine(session)
     fingerprint = _fingerprint(session)
+    taxonomy = _taxonomy(session)
     with _LOCK:
         cached = _CACHE.get(engine)
-        if cached is not None and cached.fingerprint == fingerprint:
+        if cached is not None and cached.taxonomy is taxonomy and cached.fingerprint == fingerprint:
             return cached.index
         stamps = _stamps(session)
-        if cached is None:
-            index = _new_index(_members(_load(session, sorted(stamps))))
-            _CACHE[engine] = _Cached(index=index, stamps=stamps, fingerprint=fingerprint)
+        if cached is None or cached.taxonomy is not taxonomy:
+            index = MatchIndex(_members(_load(session, sorted(stamps))), taxonomy=taxonomy)
+            builds = cached.builds + 1 if cached else 1
+            _CACHE[engine] = _Cached(
+                index=index,
+                taxonomy=taxonomy,
+                stamps=stamps,
+                fingerprint=fingerprint,
+                builds=builds,
+            )
             return index
         removed = [i for i in cached.stamps if i not in stamps]
         changed = sorted(i for i, s in stamps.items() if cached.stamps.get(i) != s)
         for member_id in removed:
-            cached.index.remove(str(member_id))
+            if str(member_id) in cached.index:
+                cached.index.remove(str(member_id))
         for member in _members(_load(session, changed)):
-            if int(member.id) in cached.stamps:
-                cached.index.update(member)
-            else:
-                cached.index.add(member)
+            cached.index.update(member)  # adds the member when it is new
         cached.stamps, cached.fingerprint = stamps, fingerprint
         cached.refreshes += 1
         cached.changed += len(removed) + len(changed)
@@ -238,7 +243,7 @@ def index_stats(session: Session) -> dict[str, int]:
 def rank_members(session: Session, req: PlacementRequest, *, limit: int = 50) -> list[RankedMember]:
     """Eligible members for a request, best first, each with the library's explanation."""
     request = Request.from_dict(request_record(req))
-    with _LOCK:
+    with _LOCK:  # the index is mutated in place by refreshes
         index = current_index(session)
         matches = index.rank(request, limit=limit)
     return [
@@ -248,7 +253,11 @@ def rank_members(session: Session, req: PlacementRequest, *, limit: int = 50) ->
 
 
 def rank_requests_for(
-    profile: MemberProfile, requests: Sequence[PlacementRequest], *, limit: int = 50
+    session: Session,
+    profile: MemberProfile,
+    requests: Sequence[PlacementRequest],
+    *,
+    limit: int = 50,
 ) -> list[RankedRequest]:
     """The reverse query: open requests ranked for one member, hard constraints applied."""
     if not requests:
@@ -260,93 +269,8 @@ def rank_requests_for(
             parsed.append(Request.from_dict(request_record(req)))
         except ValueError as exc:
             log.warning("request %s left out of matching: %s", req.id, exc)
-    ranker = getattr(matching, "rank_requests", None) or _fallback_rank_requests
-    matches = ranker(member, parsed, limit=limit)
+    matches = rank_requests(member, parsed, limit=limit, taxonomy=_taxonomy(session))
     return [
         RankedRequest(int(m.request_id), float(m.score), plain_explanation(m.explanation))
         for m in matches
     ]
-
-
-# --- a stand-in while the library's index is being written -------------------------------
-# Used only when `matching.MatchIndex` / `matching.rank_requests` do not exist yet; it keeps
-# the same interface and the same hard constraints, with a plain word-overlap score.
-
-
-@dataclass(frozen=True, slots=True)
-class _Match:
-    member_id: str
-    request_id: str
-    score: float
-    explanation: dict[str, Any]
-
-
-def _words(text: str) -> set[str]:
-    from matching.text import tokens
-
-    return set(tokens(text))
-
-
-def _fits(member: Any, request: Any) -> bool:
-    if not set(request.languages) <= set(member.languages):
-        return False
-    if request.mode and request.mode not in member.modes:
-        return False
-    if member.years_experience < request.min_years_experience:
-        return False
-    starts, ends = request.start_from, request.start_to
-    if member.available_to and starts and member.available_to < starts:
-        return False
-    return not (member.available_from and ends and member.available_from > ends)
-
-
-def _score(member: Any, request: Any) -> _Match:
-    own = [(skill, _words(skill)) for skill in (*member.skills, member.occupation) if skill]
-    covered: list[dict[str, str]] = []
-    missing: list[str] = []
-    parts = {"essential": 0.0, "desirable": 0.0}
-    for kind, skills, weight in (
-        ("essential", request.skills_essential, 0.75),
-        ("desirable", request.skills_desirable, 0.25),
-    ):
-        for skill in skills:
-            want = _words(skill)
-            best = max(own, key=lambda o: len(want & o[1]) / max(len(want), 1), default=None)
-            share = len(want & best[1]) / max(len(want), 1) if best else 0.0
-            if share >= 0.5 and best is not None:
-                covered.append({"skill": skill, "via": best[0], "kind": kind})
-                parts[kind] += weight * share / max(len(skills), 1)
-            elif kind == "essential":
-                missing.append(skill)
-    score = round(parts["essential"] + parts["desirable"], 4)
-    return _Match(
-        member_id=member.id,
-        request_id=request.id,
-        score=score,
-        explanation={"covered": covered, "missing_essential": missing, "factors": parts},
-    )
-
-
-class _FallbackIndex:
-    def __init__(self, members: Sequence[Any]) -> None:
-        self._members = {m.id: m for m in members}
-
-    def add(self, member: Any) -> None:
-        self._members[member.id] = member
-
-    def update(self, member: Any) -> None:
-        self._members[member.id] = member
-
-    def remove(self, member_id: str) -> None:
-        self._members.pop(member_id, None)
-
-    def rank(self, request: Any, *, limit: int = 50) -> list[_Match]:
-        found = [_score(m, request) for m in self._members.values() if _fits(m, request)]
-        found.sort(key=lambda m: (-m.score, int(m.member_id)))
-        return found[:limit]
-
-
-def _fallback_rank_requests(member: Any, requests: Sequence[Any], *, limit: int = 50) -> list[Any]:
-    found = [_score(member, r) for r in requests if _fits(member, r)]
-    found.sort(key=lambda m: (-m.score, int(m.request_id)))
-    return found[:limit]

@@ -34,7 +34,6 @@ from diaspora.placements.states import (
     claim,
     party,
 )
-from diaspora.taxonomy.models import SkillConcept
 from diaspora.vocab import ISCED_LEVELS, MODES, SECTORS, is_language
 
 MAX_SKILLS = 30
@@ -755,7 +754,7 @@ def opportunities_for(*, session: Session, actor: User, limit: int = 50) -> list
             select(ShortlistEntry).where(ShortlistEntry.member_id == profile.id)
         ).all()
     }
-    ranked = app_matching.rank_requests_for(profile, open_requests, limit=limit)
+    ranked = app_matching.rank_requests_for(session, profile, open_requests, limit=limit)
     by_id = {r.id: r for r in open_requests}
     return [
         _opportunity(
@@ -779,7 +778,7 @@ def get_opportunity(*, session: Session, actor: User, request_id: int) -> Opport
             ShortlistEntry.request_id == request_id, ShortlistEntry.member_id == profile.id
         )
     ).first()
-    ranked = app_matching.rank_requests_for(profile, [req], limit=1)
+    ranked = app_matching.rank_requests_for(session, profile, [req], limit=1)
     if ranked:
         return _opportunity(session, req, ranked[0].score, ranked[0].explanation, entry)
     if entry is not None and entry.status in ("contacted", "interested", "declined"):
@@ -846,21 +845,7 @@ def entry_by_token(*, session: Session, actor: User, token: str) -> ShortlistEnt
 
 
 def suggest_skills(*, session: Session, actor: User, q: str, limit: int = 12) -> list[str]:
-    """Skill labels from the taxonomy that start with (then contain) what was typed."""
-    text = " ".join(str(q or "").split()).lower()[:100]
-    if len(text) < 2:
-        return []
-    pattern = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    label = func.lower(SkillConcept.preferred_label)
-    out: list[str] = []
-    for like in (f"{pattern}%", f"%{pattern}%"):
-        rows = session.exec(
-            select(SkillConcept.preferred_label)
-            .where(SkillConcept.kind == "skill", label.like(like, escape="\\"))
-            .order_by(func.length(SkillConcept.preferred_label), SkillConcept.preferred_label)
-            .limit(limit)
-        ).all()
-        out += [r for r in rows if r not in out]
-        if len(out) >= limit:
-            break
-    return out[:limit]
+    """Skill labels from the stored taxonomy for the request form (any signed-in user)."""
+    from diaspora.taxonomy.service import suggest
+
+    return suggest(session=session, q=" ".join(str(q or "").split())[:100], limit=limit)
