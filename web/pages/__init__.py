@@ -18,6 +18,7 @@ MODULES = (
     "requests",
     "assignments",
     "reports",
+    "survey",
 )
 
 

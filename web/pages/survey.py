@@ -1,0 +1,430 @@
+"""The respondent's survey: one page per group, skip logic, drafts, resume links, review.
+
+Everything works with plain HTML forms; htmx only re-renders the questions when an
+answer changes (so skip logic shows at once) and fetches skill suggestions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.datastructures import FormData, UploadFile
+from starlette.responses import RedirectResponse, Response
+
+from diaspora.errors import NotFound, ValidationFailed
+from diaspora.responses import form as pageform
+from diaspora.responses import respond
+from diaspora.responses.definitions import load_definition
+from diaspora.responses.models import Response as SurveyResponse
+from diaspora.responses.service import respondent_survey
+from diaspora.taxonomy.service import suggest
+from surveys import Definition, pages, prepare_answers
+from web.deps import CurrentUser, MemberUser, OptionalUser, SessionDep, SettingsDep
+from web.i18n import LOCALES
+from web.pages.survey_text import texts
+from web.security import CSRF_FIELD
+from web.templating import render
+
+router = APIRouter(prefix="/survey")
+
+RTL = {"ar", "fa", "he", "ur", "ps", "dv", "yi", "ckb", "sd", "ug"}
+SURVEY_LANG_COOKIE = "diaspora_survey_lang"
+SKILL_BOXES = 5
+_CONTROL_FIELDS = {CSRF_FIELD, "action", "version"}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _language(request: Request, definition: Definition) -> str:
+    """The survey's language: ?slang=, else the interface locale, else the form's default."""
+    languages = definition.settings.languages
+    chosen = request.query_params.get("slang")
+    if chosen in languages:
+        request.state.survey_lang = chosen
+        return chosen
+    if request.query_params.get("lang") is None:
+        remembered = request.cookies.get(SURVEY_LANG_COOKIE)
+        if remembered in languages:
+            return remembered
+    locale = getattr(request.state, "locale", "en")
+    if locale in languages:
+        return locale
+    return definition.settings.default_language
+
+
+def _remember_language(request: Request, response: Response) -> Response:
+    chosen = getattr(request.state, "survey_lang", None)
+    if chosen:
+        response.set_cookie(SURVEY_LANG_COOKIE, chosen, samesite="lax", path="/survey")
+    elif request.query_params.get("lang"):
+        response.delete_cookie(SURVEY_LANG_COOKIE, path="/survey")
+    return response
+
+
+def _context(request: Request, definition: Definition, **extra: Any) -> dict[str, Any]:
+    language = _language(request, definition)
+    return {
+        "t": texts(language),
+        "slang": language,
+        "sdir": "rtl" if language in RTL else "ltr",
+        "survey_languages": [
+            (code, LOCALES.get(code) or code) for code in definition.settings.languages
+        ],
+        "ui_locales": LOCALES,
+        "definition": definition,
+        "html_id": pageform.html_id,
+        **extra,
+    }
+
+
+def _values(form: FormData) -> dict[str, Any]:
+    """Posted answers keyed by field path; a field posted several times is a list."""
+    values: dict[str, Any] = {}
+    for key in form:
+        if key in _CONTROL_FIELDS:
+            continue
+        items = [str(v) for v in form.getlist(key) if not isinstance(v, UploadFile)]
+        values[key] = items[0] if len(items) == 1 else items
+    return values
+
+
+def _repeat_paths(definition: Definition, index: int) -> list[str]:
+    return [
+        node.name
+        for node in pages(definition)[index].nodes
+        if getattr(node, "kind", "") == "repeat"
+    ]
+
+
+def _compact(values: dict[str, Any], repeats: list[str]) -> dict[str, Any]:
+    """Drop repeat rows left entirely blank, so row numbers match what is stored."""
+    for path in repeats:
+        for position in reversed(range(pageform.instance_count(values, path))):
+            prefix = f"{path}[{position}]."
+            row = {k: v for k, v in values.items() if k.startswith(prefix)}
+            if all(k.endswith(".__row__") or pageform.is_blank(v) for k, v in row.items()):
+                values = pageform.remove_instance(values, path, position)
+    return values
+
+
+def _page_url(response: SurveyResponse, definition: Definition) -> str:
+    if response.current_page >= len(pages(definition)):
+        return "/survey/review"
+    return f"/survey/page/{response.current_page}"
+
+
+def _draft(session: Any, user: Any) -> SurveyResponse | None:
+    return respond.current_draft(session=session, actor=user)
+
+
+def _suggestions(session: Any, view: pageform.PageView) -> dict[str, list[str]]:
+    """Datalist options per skill/occupation field, from what is typed around it."""
+    out: dict[str, list[str]] = {}
+
+    def walk(items: list[Any]) -> None:
+        for item in items:
+            if isinstance(item, pageform.Field) and item.widget in ("skill", "occupation"):
+                kind = "occupation" if item.widget == "occupation" else "skill"
+                seeds = item.values if item.widget == "skill" else [item.value]
+                found: list[str] = []
+                for seed in seeds[:5]:
+                    found += suggest(session=session, q=seed, kind=kind, limit=5)
+                out[item.path] = list(dict.fromkeys(found))[:20]
+            elif isinstance(item, pageform.Section):
+                walk(item.items)
+            elif isinstance(item, pageform.Repeat):
+                for instance in item.instances:
+                    walk(instance.items)
+
+    walk(view.items)
+    return out
+
+
+def _render_page(
+    request: Request,
+    session: Any,
+    draft: SurveyResponse,
+    definition: Definition,
+    index: int,
+    answers: dict[str, Any],
+    *,
+    raw: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    rows: dict[str, int] | None = None,
+    template: str = "survey/page.html",
+    status_code: int = 200,
+    saved: bool = False,
+) -> Response:
+    ctx = _context(request, definition)
+    view = pageform.build_page(
+        definition, answers, index, language=ctx["slang"], raw=raw, errors=errors, rows=rows
+    )
+    ctx.update(
+        view=view,
+        draft=draft,
+        suggestions=_suggestions(session, view),
+        skill_boxes=SKILL_BOXES,
+        saved=saved,
+        last_page=view.next is None,
+    )
+    response = render(request, template, ctx, status_code=status_code)
+    return _remember_language(request, response)
+
+
+# --------------------------------------------------------------------------- landing
+
+
+@router.get("")
+def landing(request: Request, session: SessionDep, user: OptionalUser) -> Response:
+    found = respondent_survey(session=session)
+    definition = load_definition(session, found[1].id or 0) if found else None
+    ctx: dict[str, Any] = {
+        "survey": found[0] if found else None,
+        "version": found[1] if found else None,
+    }
+    if definition is not None:
+        ctx.update(_context(request, definition))
+    else:
+        ctx.update(t=texts(getattr(request.state, "locale", "en")), slang="en", sdir="ltr")
+    if user is not None and user.role == "member":
+        ctx["draft"] = _draft(session, user)
+        ctx["submitted"] = respond.last_submitted(session=session, actor=user)
+    ctx["sent"] = request.query_params.get("sent") == "1"
+    ctx["saved"] = request.query_params.get("saved") == "1"
+    return _remember_language(request, render(request, "survey/landing.html", ctx))
+
+
+@router.post("/start")
+async def start(request: Request, session: SessionDep, user: MemberUser) -> Response:
+    form = await request.form()
+    draft = respond.start(session=session, actor=user, restart=form.get("restart") == "1")
+    definition = respond.definition_for(session=session, response=draft)
+    return RedirectResponse(_page_url(draft, definition), status_code=303)
+
+
+@router.get("/continue")
+def continue_draft(session: SessionDep, user: MemberUser) -> Response:
+    draft = _draft(session, user)
+    if draft is None:
+        return RedirectResponse("/survey", status_code=303)
+    definition = respond.definition_for(session=session, response=draft)
+    return RedirectResponse(_page_url(draft, definition), status_code=303)
+
+
+# --------------------------------------------------------------------------- pages
+
+
+@router.get("/page/{index}")
+def page(index: int, request: Request, session: SessionDep, user: MemberUser) -> Response:
+    draft = _draft(session, user)
+    if draft is None:
+        return RedirectResponse("/survey", status_code=303)
+    definition = respond.definition_for(session=session, response=draft)
+    if not 0 <= index < len(pages(definition)):
+        raise NotFound("No such page.")
+    answers = draft.answers or {}
+    visible = pageform.visible_pages(definition, answers)
+    if index not in visible:
+        # Skip logic hides this page now: go to the next page that applies.
+        following = min((i for i in visible if i > index), default=None)
+        target = "/survey/review" if following is None else f"/survey/page/{following}"
+        return RedirectResponse(target, status_code=303)
+    return _render_page(request, session, draft, definition, index, answers)
+
+
+@router.post("/page/{index}")
+async def save(index: int, request: Request, session: SessionDep, user: MemberUser) -> Response:
+    draft = _draft(session, user)
+    if draft is None:
+        return RedirectResponse("/survey", status_code=303)
+    definition = respond.definition_for(session=session, response=draft)
+    if not 0 <= index < len(pages(definition)):
+        raise NotFound("No such page.")
+    form = await request.form()
+    action = str(form.get("action") or "next")
+    values = _values(form)
+    repeats = _repeat_paths(definition, index)
+    rows: dict[str, int] = {}
+    move: respond.Move = "next"
+    if action.startswith("add:"):
+        path = action[4:]
+        rows[path] = pageform.instance_count(values, path) + 1
+        move = "stay"
+    elif action.startswith("remove:"):
+        path, _, position = action[7:].rpartition(":")
+        if position.isdigit():
+            values = pageform.remove_instance(values, path, int(position))
+        rows[path] = max(pageform.instance_count(values, path), 1)
+        move = "stay"
+    else:
+        values = _compact(values, repeats)
+        move = {"back": "back", "save": "stay", "review": "review"}.get(action, "next")  # type: ignore[assignment]
+    ctx_language = _language(request, definition)
+    result = respond.save_page(
+        session=session,
+        actor=user,
+        response_id=draft.id or 0,
+        page_index=index,
+        form=values,
+        move=move,
+        language=ctx_language,
+    )
+    if result.errors or rows:
+        return _render_page(
+            request,
+            session,
+            result.response,
+            definition,
+            index,
+            result.answers,
+            raw=values,
+            errors=result.errors,
+            rows=rows,
+            status_code=422 if result.errors else 200,
+        )
+    if action == "save":
+        return RedirectResponse("/survey?saved=1", status_code=303)
+    target = "/survey/review" if result.target is None else f"/survey/page/{result.target}"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/page/{index}/refresh")
+async def refresh(index: int, request: Request, session: SessionDep, user: MemberUser) -> Response:
+    """htmx: save what is typed and re-render the questions (skip logic applied at once)."""
+    draft = _draft(session, user)
+    if draft is None:
+        raise NotFound("You have no survey in progress.")
+    definition = respond.definition_for(session=session, response=draft)
+    if not 0 <= index < len(pages(definition)):
+        raise NotFound("No such page.")
+    values = _values(await request.form())
+    rows = {
+        path: max(pageform.instance_count(values, path), 1)
+        for path in _repeat_paths(definition, index)
+    }
+    result = respond.save_page(
+        session=session,
+        actor=user,
+        response_id=draft.id or 0,
+        page_index=index,
+        form=values,
+        move="stay",
+        language=_language(request, definition),
+    )
+    return _render_page(
+        request,
+        session,
+        result.response,
+        definition,
+        index,
+        result.answers,
+        raw=values,
+        errors=result.errors,
+        rows=rows,
+        template="survey/_questions.html",
+    )
+
+
+# --------------------------------------------------------------------------- review, submit
+
+
+def _render_review(
+    request: Request,
+    session: Any,
+    draft: SurveyResponse,
+    definition: Definition,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    ctx = _context(request, definition)
+    answers = prepare_answers(definition, draft.answers or {})
+    if errors is None:
+        errors = respond.submission_errors(definition, answers, language=ctx["slang"])
+    error_pages = {path: pageform.page_of(definition, path) for path in errors}
+    ctx.update(
+        draft=draft,
+        review=pageform.review(definition, answers, language=ctx["slang"], errors=errors),
+        errors=errors,
+        error_pages=error_pages,
+    )
+    return _remember_language(
+        request, render(request, "survey/review.html", ctx, status_code=status_code)
+    )
+
+
+@router.get("/review")
+def review(request: Request, session: SessionDep, user: MemberUser) -> Response:
+    draft = _draft(session, user)
+    if draft is None:
+        return RedirectResponse("/survey", status_code=303)
+    definition = respond.definition_for(session=session, response=draft)
+    return _render_review(request, session, draft, definition)
+
+
+@router.post("/submit")
+def submit(request: Request, session: SessionDep, user: MemberUser) -> Response:
+    draft = _draft(session, user)
+    if draft is None:
+        return RedirectResponse("/survey", status_code=303)
+    definition = respond.definition_for(session=session, response=draft)
+    try:
+        done = respond.submit(
+            session=session,
+            actor=user,
+            response_id=draft.id or 0,
+            language=_language(request, definition),
+        )
+    except ValidationFailed as exc:
+        session.rollback()
+        return _render_review(request, session, draft, definition, exc.errors, 422)
+    return RedirectResponse(f"/survey/responses/{done.id}?submitted=1", status_code=303)
+
+
+# --------------------------------------------------------------------------- resume
+
+
+@router.post("/resume-link")
+def resume_link(session: SessionDep, user: MemberUser, settings: SettingsDep) -> Response:
+    draft = _draft(session, user)
+    if draft is None:
+        return RedirectResponse("/survey", status_code=303)
+    respond.send_resume_link(
+        session=session, actor=user, response_id=draft.id or 0, base_url=settings.base_url
+    )
+    return RedirectResponse("/survey?sent=1", status_code=303)
+
+
+@router.get("/resume")
+def resume(token: str = "", *, session: SessionDep, user: MemberUser) -> Response:
+    draft = respond.resume(session=session, actor=user, token=token)
+    definition = respond.definition_for(session=session, response=draft)
+    return RedirectResponse(_page_url(draft, definition), status_code=303)
+
+
+# --------------------------------------------------------------------------- a submitted response
+
+
+@router.get("/responses/{response_id}")
+def show(response_id: int, request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    response = respond.get(session=session, actor=user, response_id=response_id)
+    definition = respond.definition_for(session=session, response=response)
+    ctx = _context(request, definition)
+    ctx.update(
+        response=response,
+        review=pageform.review(definition, response.answers or {}, language=ctx["slang"]),
+        submitted=request.query_params.get("submitted") == "1",
+    )
+    return _remember_language(request, render(request, "survey/show.html", ctx))
+
+
+@router.get("/skills")
+def skills(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    """htmx: <option>s for a skill input's datalist."""
+    query = request.query_params.get("q")
+    if query is None:
+        query = next((v for k, v in request.query_params.items() if k != "kind"), "")
+    kind = "occupation" if request.query_params.get("kind") == "occupation" else "skill"
+    found = suggest(session=session, q=query[:100], kind=kind, limit=10)
+    return render(request, "survey/_options.html", {"options": found})
