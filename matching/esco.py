@@ -38,6 +38,13 @@ def _zip_members(archive: zipfile.ZipFile, opened: dict[str, Opener]) -> None:
             opened.setdefault(name, functools.partial(archive.open, info))
 
 
+def _file_opener(path: Path) -> Opener:
+    def opener() -> IO[bytes]:
+        return path.open("rb")
+
+    return opener
+
+
 def _sources(path: Path) -> dict[str, Opener]:
     """Basename -> opener for every CSV under a folder, inside zips, or in a single zip."""
     opened: dict[str, Opener] = {}
@@ -50,7 +57,7 @@ def _sources(path: Path) -> dict[str, Opener]:
             if p.suffix.lower() == ".zip":
                 _zip_members(zipfile.ZipFile(p), opened)
             elif p.suffix.lower() == ".csv":
-                opened.setdefault(p.name.lower(), functools.partial(open, p, "rb"))
+                opened.setdefault(p.name.lower(), _file_opener(p))
     else:
         raise EscoError(f"ESCO path not found: {path}")
     return opened

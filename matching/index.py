@@ -312,13 +312,18 @@ class MatchIndex:
 
     # -- scoring ------------------------------------------------------------------------------
 
-    def _raw_scores(self, query: Query) -> np.ndarray:
-        n = self._store.n
-        raw = _gather(self._main, query.columns, query.weights, n, 0)
+    def _touch(self, query: Query) -> _Touched:
+        """Every stored entry in the query's columns, from the main and pending matrices."""
+        parts = [_gather(self._main, query.columns, 0)]
         delta = self._delta_matrix()
         if delta is not None:
-            raw += _gather(delta, query.columns, query.weights, n, self._main.shape[0])
-        return raw
+            parts.append(_gather(delta, query.columns, self._main.shape[0]))
+        return _Touched(*(np.concatenate(x) for x in zip(*parts, strict=True)))
+
+    def _raw_scores(self, query: Query, touched: _Touched) -> np.ndarray:
+        """Sum over the query's columns of stored value x query weight, for every row."""
+        weighted = touched.values * query.weights[touched.positions]
+        return np.bincount(touched.rows, weights=weighted, minlength=self._store.n)
 
     def _constraints(self, request: Request, rows: np.ndarray) -> np.ndarray:
         """Which of rows pass every hard constraint of the request."""
@@ -419,7 +424,8 @@ class MatchIndex:
         if limit <= 0 or not self._row_of:
             return []
         query = self.encoder_.encode_request(request, self.weights)
-        raw = self._raw_scores(query)
+        touched = self._touch(query)
+        raw = self._raw_scores(query, touched)
         rows = np.flatnonzero(raw > 0)
         rows = rows[self._constraints(request, rows)]
         if eligible is not None and not callable(eligible) and len(eligible) < len(rows):
@@ -443,9 +449,10 @@ class MatchIndex:
             picked.append((int(rows[pos]), float(scores[pos])))
             if len(picked) >= limit:
                 break
+        explained = self._explanations(query, touched, [r for r, _ in picked]) if explain else []
         return [
-            Match(self._ids[r] or "", score, self._explain(query, r) if explain else None)
-            for r, score in picked
+            Match(self._ids[r] or "", score, explained[i] if explain else None)
+            for i, (r, score) in enumerate(picked)
         ]
 
     def score(self, request: Request, member_id: str) -> Match | None:
@@ -455,36 +462,46 @@ class MatchIndex:
         rows = np.array([row])
         if not self._constraints(request, rows)[0]:
             return None
-        raw = self._raw_scores(query)[rows]
-        return Match(member_id, float(self._total(query, raw, rows)[0]), self._explain(query, row))
+        touched = self._touch(query)
+        raw = self._raw_scores(query, touched)[rows]
+        explanation = self._explanations(query, touched, [row])[0]
+        return Match(member_id, float(self._total(query, raw, rows)[0]), explanation)
 
     # -- explanations -------------------------------------------------------------------------
 
-    def _row_values(self, row: int, columns: np.ndarray) -> np.ndarray:
-        """The member's stored values at the given columns."""
-        main_rows = self._main.shape[0]
-        matrix, local = (
-            (self._main, row) if row < main_rows else (self._delta_matrix(), row - main_rows)
-        )
-        assert matrix is not None
-        out = np.zeros(len(columns))
-        for i, c in enumerate(columns):
-            lo, hi = matrix.indptr[c], matrix.indptr[c + 1]
-            pos = lo + np.searchsorted(matrix.indices[lo:hi], local)
-            if pos < hi and matrix.indices[pos] == local:
-                out[i] = matrix.data[pos]
+    def _values(self, query: Query, touched: _Touched, rows: list[int]) -> dict[int, np.ndarray]:
+        """Each given row's stored values at the query's columns (aligned with query.columns)."""
+        out = {r: np.zeros(len(query.columns)) for r in rows}
+        hit = np.flatnonzero(np.isin(touched.rows, np.array(rows, dtype=np.int64)))
+        for i in hit.tolist():
+            out[int(touched.rows[i])][touched.positions[i]] = touched.values[i]
         return out
 
-    def _explain(self, query: Query, row: int) -> Explanation:
+    def _explanations(self, query: Query, touched: _Touched, rows: list[int]) -> list[Explanation]:
+        """Explanations for the given rows (only ever the few shown)."""
+        if not rows:
+            return []
+        values = self._values(query, touched, rows)
+        col_pos = {c: i for i, c in enumerate(query.columns.tolist())}
+        per_factor = self._member_factors(query.request, np.array(rows, dtype=np.int64))
+        return [
+            self._explain(
+                query, r, values[r], col_pos, {k: float(v[i]) for k, v in per_factor.items()}
+            )
+            for i, r in enumerate(rows)
+        ]
+
+    def _explain(
+        self,
+        query: Query,
+        row: int,
+        values: np.ndarray,
+        col_pos: dict[int, int],
+        member_values: dict[str, float],
+    ) -> Explanation:
         member = self._members[row]
         assert member is not None
         enc = self.encoder_
-        values = self._row_values(row, query.columns)
-        col_pos = {int(c): i for i, c in enumerate(query.columns)}
-        rows = np.array([row])
-        member_values = {
-            k: float(v[0]) for k, v in self._member_factors(query.request, rows).items()
-        }
         factors = []
         for name in FACTORS:
             weight = float(getattr(self.weights, name))
@@ -546,7 +563,7 @@ class MatchIndex:
             covered=tuple(covered),
             missing_essential=tuple(missing),
             factors=tuple(
-                Factor(n, round(v, 4), w, round(v * w, 6), details.get(n, ""))
+                Factor(n, round(float(v), 4), w, round(float(v) * w, 6), details.get(n, ""))
                 for n, v, w in factors
             ),
             occupation=occupation,
@@ -605,20 +622,29 @@ def rank_requests(
     return found[:limit]
 
 
+@dataclass(frozen=True, slots=True)
+class _Touched:
+    """Stored entries in a query's columns: row, position in query.columns, stored value."""
+
+    rows: np.ndarray
+    positions: np.ndarray
+    values: np.ndarray
+
+
 def _gather(
-    matrix: sparse.csc_matrix, columns: np.ndarray, weights: np.ndarray, n: int, offset: int
-) -> np.ndarray:
-    """Dense scores of length n: rows touched by the query columns, others zero."""
+    matrix: sparse.csc_matrix, columns: np.ndarray, offset: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows, column positions and values stored in the given columns of a CSC matrix."""
     indptr, indices, data = matrix.indptr, matrix.indices, matrix.data
-    rows, vals = [], []
-    for c, w in zip(columns.tolist(), weights.tolist(), strict=True):
-        lo, hi = indptr[c], indptr[c + 1]
-        if hi > lo:
-            rows.append(indices[lo:hi])
-            vals.append(data[lo:hi] * w)
+    starts, ends = indptr[columns], indptr[columns + 1]
+    lengths = (ends - starts).astype(np.int64)
+    rows = [indices[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True) if b > a]
+    vals = [data[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True) if b > a]
     if not rows:
-        return np.zeros(n)
-    touched = np.concatenate(rows)
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0)
+    touched = np.concatenate(rows).astype(np.int64)
     if offset:
-        touched = touched + offset
-    return np.bincount(touched, weights=np.concatenate(vals), minlength=n)
+        touched += offset
+    positions = np.repeat(np.arange(len(columns)), lengths)
+    return touched, positions, np.concatenate(vals).astype(np.float64)

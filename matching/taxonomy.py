@@ -28,6 +28,7 @@ BAG_SCORE = 0.95
 SPELLING_FACTOR = 0.92
 FUZZY_FACTOR = 0.9
 FUZZY_FLOOR = 0.86
+CACHE_LIMIT = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +193,15 @@ class Taxonomy:
         self._fuzzy: dict[tuple[str, int], _FuzzyIndex] = {}
         self._cache: dict[str, dict[str, tuple[ConceptMatch, ...]]] = {k: {} for k in KINDS}
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Caches and lazily built fuzzy indexes are cheap to rebuild and can be large.
+        state = dict(self.__dict__)
+        state.update(_deletes=None, _fuzzy={}, _cache={k: {} for k in KINDS})
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
     # -- lookup -------------------------------------------------------------------------------
 
     def __len__(self) -> int:
@@ -234,6 +244,8 @@ class Taxonomy:
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}")
         cache = self._cache[kind]
+        if len(cache) > CACHE_LIMIT:
+            cache.clear()  # typo-ridden inputs could otherwise grow it without bound
         pending: list[str] = []
         for text in texts:
             if text in cache:
