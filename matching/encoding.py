@@ -201,6 +201,7 @@ class Encoder:
         s_vals: list[float] = []
         t_rows: list[int] = []
         t_cols: list[int] = []
+        t_vals: list[float] = []
         w_rows: list[int] = []
         w_cols: list[int] = []
         skill_col = self.skill_col
@@ -223,22 +224,21 @@ class Encoder:
                     s_rows.append(r)
                     s_cols.append(skill_col[sid] - base)
                     s_vals.append(1.0)
-            occupations = [occ_col[h.concept_id] for h in title_found.get(m.occupation, ())]
-            occupations += self._code_evidence(m.occupation_code)
+            occupations = [
+                (occ_col[h.concept_id], h.score) for h in title_found.get(m.occupation, ())
+            ]
+            occupations += [(c, 1.0) for c in self._code_evidence(m.occupation_code)]
             if occupations:
                 t_rows.extend([r] * len(occupations))
-                t_cols.extend(occupations)
+                t_cols.extend(c for c, _ in occupations)
+                t_vals.extend(self.title_weight * score for _, score in occupations)
             elif m.occupation:
                 for w in tokens(m.occupation):
                     w_rows.append(r)
                     w_cols.append(self.word_column(w))
         skills = _max_duplicates(n, len(self.skill_ids), s_rows, s_cols, s_vals)
-        titles_m = sparse.csr_matrix(
-            (np.full(len(t_rows), self.title_weight), (t_rows, t_cols)),
-            shape=(n, len(self.occupation_ids)),
-        )
-        titles_m.sum_duplicates()
-        titles_m.data[:] = self.title_weight  # several routes to one occupation still count once
+        # A title and a code naming the same occupation count once (the surer of the two).
+        titles_m = _max_duplicates(n, len(self.occupation_ids), t_rows, t_cols, t_vals)
         occ, grp = self._posterior(skills, titles_m)
         words = _max_duplicates(n, self.n_columns, w_rows, w_cols, [1.0] * len(w_rows))
         skills_full = sparse.csr_matrix(
@@ -363,9 +363,12 @@ class Encoder:
         for k, v in sorted(best.items()):
             lo, hi = ev.indptr[k], ev.indptr[k + 1]
             evidence[ev.indices[lo:hi]] += v * ev.data[lo:hi]
-        occ_cols = {self.occupation_col[h.concept_id] for h in self.title_matches(request.title)}
-        occ_cols.update(self._code_evidence(request.occupation_code))
-        evidence[sorted(occ_cols)] += self.title_weight
+        title: dict[int, float] = {c: 1.0 for c in self._code_evidence(request.occupation_code)}
+        for h in self.title_matches(request.title):
+            col = self.occupation_col[h.concept_id]
+            title[col] = max(title.get(col, 0.0), h.score)
+        for col, score in sorted(title.items()):
+            evidence[col] += self.title_weight * score
         cols = np.flatnonzero(evidence > 0)
         if len(cols) == 0:
             return [], []

@@ -160,6 +160,9 @@ def _cache_dir() -> Path | None:
 def _fingerprint(path: Path) -> str:
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
     digest = hashlib.sha256(_CACHE_VERSION.encode())
+    # The pickled Taxonomy's layout follows the code: a changed module invalidates the cache.
+    for module in ("taxonomy.py", "esco.py", "text.py"):
+        digest.update((Path(__file__).parent / module).read_bytes())
     for p in files:
         st = p.stat()
         digest.update(f"{p.resolve()}|{st.st_size}|{st.st_mtime_ns}\n".encode())

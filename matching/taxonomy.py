@@ -16,7 +16,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 from scipy import sparse
 
-from matching.text import bag_key, normalise
+from matching.text import bag_key, normalise, tokens
 
 KINDS = ("skill", "occupation")
 BUILTIN_PATH = Path(__file__).parent / "data" / "taxonomy.json"
@@ -29,6 +29,8 @@ SPELLING_FACTOR = 0.92
 FUZZY_FACTOR = 0.9
 FUZZY_FLOOR = 0.86
 CACHE_LIMIT = 1_000_000
+PARTIAL_SCORE = 0.8
+PARTIAL_LIMIT = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,13 +192,14 @@ class Taxonomy:
                     self._vocab[word] += 1
         self._vocab = dict(self._vocab)
         self._deletes: dict[str, list[str]] | None = None
+        self._words: dict[str, dict[str, set[str]]] | None = None
         self._fuzzy: dict[tuple[str, int], _FuzzyIndex] = {}
         self._cache: dict[str, dict[str, tuple[ConceptMatch, ...]]] = {k: {} for k in KINDS}
 
     def __getstate__(self) -> dict[str, Any]:
         # Caches and lazily built fuzzy indexes are cheap to rebuild and can be large.
         state = dict(self.__dict__)
-        state.update(_deletes=None, _fuzzy={}, _cache={k: {} for k in KINDS})
+        state.update(_deletes=None, _words=None, _fuzzy={}, _cache={k: {} for k in KINDS})
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -258,7 +261,7 @@ class Taxonomy:
         if pending:
             pending = list(dict.fromkeys(pending))
             for text, found in zip(pending, self._match_fuzzy(pending, kind), strict=True):
-                cache[text] = found
+                cache[text] = found or self._match_partial(text, kind)
         return [cache[t] for t in texts]
 
     def _match_exact(self, text: str, kind: str) -> tuple[ConceptMatch, ...] | None:
@@ -347,6 +350,34 @@ class Taxonomy:
             todo = missed
         return out
 
+    def _match_partial(self, text: str, kind: str) -> tuple[ConceptMatch, ...]:
+        """Concepts with a label containing every word of a short phrase ('nurse'), if only a few."""
+        if self._words is None:
+            self._words = {k: defaultdict(set) for k in KINDS}
+            for k in KINDS:
+                for key in self._exact[k]:
+                    for w in set(tokens(key)):
+                        self._words[k][w].add(key)
+        words = set()
+        for w in normalise(text).split():
+            fixed = self._spellings(w)[0]
+            words.update(tokens(fixed))
+        if not words or len(words) > 3:
+            return ()
+        postings = sorted((self._words[kind].get(w, set()) for w in words), key=len)
+        labels = set(postings[0]).intersection(*postings[1:])
+        best: dict[str, tuple[float, str]] = {}
+        for label in labels:
+            # Share of the label the phrase accounts for: 'nurse' fits 'specialist nurse' best.
+            score = PARTIAL_SCORE * len(words) / max(len(words), len(set(tokens(label))))
+            for cid, _ in self._exact[kind][label]:
+                if score > best.get(cid, (0.0, ""))[0]:
+                    best[cid] = (score, label)
+        if not best or len(best) > PARTIAL_LIMIT:
+            return ()
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))
+        return tuple(ConceptMatch(cid, round(score, 4), label) for cid, (score, label) in ranked)
+
     # -- occupation/skill structure -----------------------------------------------------------
 
     @property
@@ -356,19 +387,35 @@ class Taxonomy:
 
     # -- persistence --------------------------------------------------------------------------
 
-    def to_json(self) -> dict[str, Any]:
-        """Plain JSON-ready form."""
-        return {
-            "isco_labels": dict(sorted(self.isco_labels.items())),
-            "concepts": [c.to_dict() for c in self.concepts],
-        }
+    def to_json(self, *, compact: bool = False) -> dict[str, Any]:
+        """Plain JSON-ready form; compact refers to related skills by list position, not URI."""
+        concepts = [c.to_dict() for c in self.concepts]
+        if compact:
+            position = {c.id: i for i, c in enumerate(self.concepts)}
+            for d in concepts:
+                for key in ("essential_skills", "optional_skills"):
+                    if key in d:
+                        d[key] = [position[s] for s in d[key] if s in position]
+        return {"isco_labels": dict(sorted(self.isco_labels.items())), "concepts": concepts}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Taxonomy:
-        """Inverse of to_json."""
-        return cls(
-            (Concept.from_dict(d) for d in data["concepts"]), isco_labels=data.get("isco_labels")
-        )
+        """Inverse of to_json (either form)."""
+        raw = data["concepts"]
+
+        def ref(x: str | int) -> str:
+            return raw[x]["id"] if isinstance(x, int) else x
+
+        concepts = []
+        for d in raw:
+            if "essential_skills" in d or "optional_skills" in d:
+                d = {
+                    **d,
+                    "essential_skills": [ref(x) for x in d.get("essential_skills", ())],
+                    "optional_skills": [ref(x) for x in d.get("optional_skills", ())],
+                }
+            concepts.append(Concept.from_dict(d))
+        return cls(concepts, isco_labels=data.get("isco_labels"))
 
     @classmethod
     def builtin(cls) -> Taxonomy:
