@@ -269,7 +269,21 @@ def rank_requests_for(
             parsed.append(Request.from_dict(request_record(req)))
         except ValueError as exc:
             log.warning("request %s left out of matching: %s", req.id, exc)
-    matches = rank_requests(member, parsed, limit=limit, taxonomy=_taxonomy(session))
+    taxonomy = _taxonomy(session)
+    try:
+        matches = rank_requests(member, parsed, limit=limit, taxonomy=taxonomy)
+    except (TypeError, ValueError):
+        # One unreadable pair must not empty a member's page: rank request by request and
+        # leave out (and log) only the ones the library fails on.
+        log.exception("reverse ranking failed for member %s; retrying one by one", profile.id)
+        matches = []
+        for request in parsed:
+            try:
+                matches += rank_requests(member, [request], limit=1, taxonomy=taxonomy)
+            except (TypeError, ValueError) as exc:
+                log.warning("request %s left out for member %s: %r", request.id, profile.id, exc)
+        matches.sort(key=lambda m: (-m.score, m.request_id))
+        matches = matches[:limit]
     return [
         RankedRequest(int(m.request_id), float(m.score), plain_explanation(m.explanation))
         for m in matches

@@ -591,6 +591,15 @@ def test_it_ranks_open_requests_for_a_member_with_hard_constraints(session, worl
     fits = make_request(session, world, "approved", title="Fits")
     make_request(session, world, "approved", title="Needs French", languages="en, fr")
     make_request(session, world, "submitted", title="Not open yet")
+    make_request(
+        session,
+        world,
+        "approved",
+        title="Agronomy",
+        description="Soil surveys.",
+        skills_essential="crop production",
+        skills_desirable="soil science",
+    )  # nothing in common with alice: not listed (and the page must not fail on it)
     titles = [
         o.request.title for o in placements.opportunities_for(session=session, actor=world.alice)
     ]
