@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from web.deps import api_csrf
 
 # Each module exposes `router`; add new domains here.
-MODULES = ("health", "accounts", "members", "requests", "assignments", "reports")
+MODULES = ("health", "accounts", "members", "requests", "assignments", "reports", "surveys")
 
 
 def build_router() -> APIRouter:

@@ -19,6 +19,7 @@ MODULES = (
     "assignments",
     "reports",
     "survey",
+    "staff_surveys",
 )
 
 

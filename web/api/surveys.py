@@ -1,0 +1,154 @@
+"""Surveys over the API: definitions, complete submissions, and a KoboToolbox REST Service
+endpoint.  Each POST is one short transaction, answered only after it is committed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Body
+from pydantic import BaseModel, Field
+from starlette.responses import JSONResponse
+
+from diaspora.errors import NotFound
+from diaspora.responses import imports, respond, service
+from diaspora.responses.models import Response as SurveyResponse
+from web.deps import CurrentUser, SessionDep, StaffUser
+
+router = APIRouter(tags=["surveys"])
+
+
+class VersionPublic(BaseModel):
+    number: int
+    status: str
+    published_at: datetime | None
+
+
+class SurveyPublic(BaseModel):
+    slug: str
+    title: str
+    current_version: int | None
+    languages: list[str]
+    versions: list[VersionPublic] = []
+
+
+class SurveyDefinition(BaseModel):
+    slug: str
+    title: str
+    version: int
+    status: str
+    definition: dict[str, Any]
+
+
+class AnswersIn(BaseModel):
+    answers: dict[str, Any]
+    external_id: str | None = Field(default=None, max_length=100)
+    language: str | None = Field(default=None, max_length=10)
+
+
+class ResponsePublic(BaseModel):
+    id: int
+    survey_id: int
+    version_id: int
+    status: str
+    source: str
+    external_id: str | None
+    review_state: str
+    submitted_at: datetime | None
+    answers: dict[str, Any]
+
+
+def _accepted(response: SurveyResponse, created: bool) -> JSONResponse:
+    return JSONResponse(
+        {"id": response.id, "status": response.status, "created": created},
+        status_code=201 if created else 200,
+    )
+
+
+@router.get("/surveys", response_model=list[SurveyPublic])
+def list_surveys(session: SessionDep, user: CurrentUser) -> list[SurveyPublic]:
+    out = []
+    for summary in service.get_all(session=session, actor=user):
+        current = summary.current
+        languages = list(service.definition(current).settings.languages) if current else []
+        out.append(
+            SurveyPublic(
+                slug=summary.survey.slug,
+                title=summary.survey.title,
+                current_version=current.number if current else None,
+                languages=languages,
+                versions=[
+                    VersionPublic(number=v.number, status=v.status, published_at=v.published_at)
+                    for v in summary.versions
+                ],
+            )
+        )
+    return out
+
+
+@router.get("/surveys/{slug}", response_model=SurveyDefinition)
+def get_survey(
+    slug: str, session: SessionDep, user: CurrentUser, version: int | None = None
+) -> SurveyDefinition:
+    """The definition of the published version (staff may ask for any `version`)."""
+    survey = service.get_survey(session=session, actor=user, slug=slug)
+    if version is not None:
+        found = service.get_version(session=session, actor=user, slug=slug, number=version)
+    else:
+        current = service.current_version_or_none(session, survey.id)
+        if current is None:
+            raise NotFound("This survey has no published version.")
+        found = current
+    return SurveyDefinition(
+        slug=survey.slug,
+        title=survey.title,
+        version=found.number,
+        status=found.status,
+        definition=found.definition,
+    )
+
+
+@router.post("/surveys/{slug}/responses", status_code=201)
+def submit_response(
+    slug: str, body: AnswersIn, session: SessionDep, user: CurrentUser
+) -> JSONResponse:
+    """A complete submission: a member's own, or staff's on behalf of someone (source "api")."""
+    response, created = respond.submit_answers(
+        session=session,
+        actor=user,
+        slug=slug,
+        answers=body.answers,
+        external_id=body.external_id,
+        language=body.language,
+    )
+    return _accepted(response, created)
+
+
+@router.post("/surveys/{slug}/kobo", status_code=201)
+def kobo_submission(
+    slug: str,
+    session: SessionDep,
+    user: StaffUser,
+    payload: dict[str, Any] = Body(...),
+) -> JSONResponse:
+    """KoboToolbox REST Service target: one submission as JSON; a repeat post answers 200."""
+    response, created = imports.receive_kobo(
+        session=session, actor=user, slug=slug, payload=payload
+    )
+    return _accepted(response, created)
+
+
+@router.get("/responses/{response_id}", response_model=ResponsePublic)
+def get_response(response_id: int, session: SessionDep, user: CurrentUser) -> ResponsePublic:
+    response = respond.get(session=session, actor=user, response_id=response_id)
+    return ResponsePublic(
+        id=response.id or 0,
+        survey_id=response.survey_id,
+        version_id=response.version_id,
+        status=response.status,
+        source=response.source,
+        external_id=response.external_id,
+        review_state=response.review_state,
+        submitted_at=response.submitted_at,
+        answers=response.answers or {},
+    )
