@@ -1199,4 +1199,11 @@ def load_demo(
             details={"status": state, "source": "demo"},
         )
     session.commit()
+
+    # Matching has run on every open request, so staff find ranked, explained shortlists.
+    from diaspora.placements import service as placements
+
+    for req in created_requests:
+        if req.status == "approved":
+            placements.run_matching(session=session, actor=staff, request_id=req.id or 0, limit=15)
     return True
