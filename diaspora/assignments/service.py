@@ -314,7 +314,8 @@ def _messages(session: Session, a: Assignment, event: str, base_url: str, reason
             "",
         ),
         "accepted": (
-            "",
+            f'You accepted the placement "{title}". The programme will be in touch about '
+            "the practical arrangements.",
             f'Member {pseudonym} accepted the placement "{title}".',
             f'Member {pseudonym} accepted "{title}".',
         ),

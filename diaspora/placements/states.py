@@ -127,15 +127,17 @@ SHORTLIST = Machine(
             "Dismiss",
             False,
         ),
+        # A member never learns that staff dismissed them: their answer is taken as new
+        # information, and staff may dismiss again.
         (
-            ("suggested", "shortlisted", "contacted", "declined"),
+            ("suggested", "shortlisted", "contacted", "declined", "dismissed"),
             "interested",
             MEMBER,
             "I am interested",
             False,
         ),
         (
-            ("suggested", "shortlisted", "contacted", "interested"),
+            ("suggested", "shortlisted", "contacted", "interested", "dismissed"),
             "declined",
             MEMBER,
             "Not for me",

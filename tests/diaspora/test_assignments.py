@@ -438,7 +438,11 @@ def test_it_never_releases_an_erased_members_identity(session, world) -> None:
 def test_it_notifies_the_parties_of_each_assignment_move(session, world) -> None:
     make_assignment(session, world, "completed")
     assert _messages(session, "assignment.approved") == ["alice@example.org", "carol@example.org"]
-    assert _messages(session, "assignment.accepted") == ["carol@example.org", "sam@example.org"]
+    assert _messages(session, "assignment.accepted") == [
+        "alice@example.org",
+        "carol@example.org",
+        "sam@example.org",
+    ]
     assert _messages(session, "assignment.completed") == ["alice@example.org", "carol@example.org"]
     assert _messages(session, "evaluation.due") == ["alice@example.org", "carol@example.org"]
     a = make_assignment(session, world, "approved", title="Other")
