@@ -323,7 +323,8 @@ class MatchIndex:
     def _raw_scores(self, query: Query, touched: _Touched) -> np.ndarray:
         """Sum over the query's columns of stored value x query weight, for every row."""
         weighted = touched.values * query.weights[touched.positions]
-        return np.bincount(touched.rows, weights=weighted, minlength=self._store.n)
+        scores = np.bincount(touched.rows, weights=weighted, minlength=self._store.n)
+        return scores.astype(np.float64, copy=False)  # bincount of nothing is integer
 
     def _constraints(self, request: Request, rows: np.ndarray) -> np.ndarray:
         """Which of rows pass every hard constraint of the request."""
@@ -426,7 +427,10 @@ class MatchIndex:
         query = self.encoder_.encode_request(request, self.weights)
         touched = self._touch(query)
         raw = self._raw_scores(query, touched)
-        rows = np.flatnonzero(raw > 0)
+        # Candidates share at least one concept or word with the request; the rest are unrelated.
+        shared = np.zeros(self._store.n, dtype=bool)
+        shared[touched.rows] = True
+        rows = np.flatnonzero(shared)
         rows = rows[self._constraints(request, rows)]
         if eligible is not None and not callable(eligible) and len(eligible) < len(rows):
             allowed = np.array(

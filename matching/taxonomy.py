@@ -125,7 +125,7 @@ class _FuzzyIndex:
         self.vectorizer = TfidfVectorizer(
             analyzer="char_wb",
             ngram_range=(4, 4) if fast else (3, 3),
-            max_df=0.01 if fast else 1.0,
+            max_df=0.01 if fast and len(self.labels) >= 10_000 else 1.0,
             sublinear_tf=True,
             dtype=np.float32,
         )

@@ -56,6 +56,9 @@ STOPWORDS = frozenset(
 )
 
 
+_SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ied", "ers", "er", "es", "ed", "s", "e")
+
+
 @lru_cache(maxsize=1 << 18)
 def normalise(text: str) -> str:
     """Lower-case, strip accents and punctuation, collapse whitespace."""
@@ -66,22 +69,11 @@ def normalise(text: str) -> str:
 
 def stem(word: str) -> str:
     """Crude English/French suffix stripping so 'assessing' and 'assess' meet."""
-    # Order matters: longest suffixes first; keep at least four letters so short words survive.
-    for suffix in (
-        "ations",
-        "ation",
-        "ings",
-        "ing",
-        "ies",
-        "ied",
-        "ers",
-        "er",
-        "es",
-        "ed",
-        "s",
-        "e",
-    ):
+    # Longest suffixes first; keep at least four letters so short words survive.
+    for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            if suffix == "s" and word.endswith(("ss", "us", "is")):
+                return word  # 'assess', 'status', 'analysis' are not plurals
             return word[: -len(suffix)]
     return word
 
