@@ -1,0 +1,497 @@
+"""Survey services: XLSForm versions, drafts, submission to profile, review, imports, exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import timedelta
+
+import pytest
+from openpyxl import load_workbook
+from sqlmodel import Session, select
+
+from diaspora.audit.models import AuditEvent
+from diaspora.common import utcnow
+from diaspora.consent.service import active_purposes
+from diaspora.errors import InvalidTransition, NotFound, ValidationFailed
+from diaspora.members.models import MemberIdentity, MemberProfile
+from diaspora.outbox.models import OutboxMessage
+from diaspora.responses import imports, respond, review, service
+from diaspora.responses.models import Response, ResponseStatus
+from surveys import import_xlsform
+from tests.factories import build_world
+from tests.survey_factories import SLUG, answers, builtin, submitted
+from tests.surveys.forms import SIMPLE, rewrite_zip, xlsform
+
+V2 = xlsform(
+    [
+        ["type", "name", "label", "required"],
+        ["text", "full_name", "Name", "yes"],
+        ["text", "city", "City", ""],
+    ],
+    settings=[["form_id", "title"], ["simple", "Simple"]],
+)
+V1 = xlsform(
+    [
+        ["type", "name", "label", "required", "constraint"],
+        ["text", "full_name", "Name", "yes", ""],
+        ["integer", "age", "Age", "", ". >= 0 and . < 130"],
+    ],
+    settings=[["form_id", "title"], ["simple", "Simple"]],
+)
+
+
+@pytest.fixture
+def world(session: Session):  # type: ignore[no-untyped-def]
+    return build_world(session)
+
+
+def actions(session: Session, action: str) -> list[AuditEvent]:
+    return list(session.exec(select(AuditEvent).where(AuditEvent.action == action)))
+
+
+# --------------------------------------------------------------------------- forms and versions
+
+
+def test_it_creates_a_draft_version_from_an_xlsform(session, world) -> None:
+    version = service.create_from_xlsform(
+        session=session, actor=world.sam, data=V1, filename="simple.xlsx"
+    )
+    assert (version.number, version.status) == (1, "draft")
+    assert version.source_file == V1 and version.source_filename == "simple.xlsx"
+    assert [c["name"] for c in version.definition["children"]] == ["full_name", "age"]
+    survey = session.get(service.Survey, version.survey_id)
+    assert survey is not None and survey.slug == "simple" and survey.title == "Simple"
+    assert actions(session, "survey.create") and actions(session, "survey.version_create")
+
+
+def test_it_lists_every_problem_of_a_bad_form_with_sheet_row_and_column(session, world) -> None:
+    bad = xlsform(
+        [
+            ["type", "name", "label", "relevant"],
+            ["geopoint", "where", "Where", ""],
+            ["barcode", "code", "Code", ""],
+        ]
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        service.create_from_xlsform(session=session, actor=world.sam, data=bad, filename="b.xlsx")
+    problems = list(caught.value.errors.values())
+    assert len(problems) >= 2
+    assert all("sheet 'survey'" in p for p in problems)
+    assert any("row 2" in p and "geopoint" in p for p in problems)
+    assert any("row 3" in p and "barcode" in p for p in problems)
+    assert session.exec(select(service.Survey)).first() is None
+
+
+@pytest.mark.parametrize(
+    "data,filename,words",
+    [
+        (b"type,name,label\ntext,a,A\n", "form.csv", "not an Excel workbook"),
+        (SIMPLE, "form.xlsm", "macro"),
+        (rewrite_zip(SIMPLE, {}, {"xl/vbaProject.bin": b"\x00" * 64}), "f.xlsx", "vbaProject"),
+        (
+            rewrite_zip(SIMPLE, {}, {"xl/media/pad.bin": b"\x00" * (5 * 1024**2)}),
+            "f.xlsx",
+            "expands",
+        ),
+        (rewrite_zip(SIMPLE, {"xl/worksheets/sheet1.xml": b"<worksheet><row>"}), "f.xlsx", "XML"),
+        (b"PK\x03\x04garbage", "f.xlsx", "f.xlsx"),
+    ],
+)
+def test_it_refuses_hostile_files_with_a_message(session, world, data, filename, words) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        service.create_from_xlsform(session=session, actor=world.sam, data=data, filename=filename)
+    assert words in " ".join(caught.value.errors.values())
+
+
+def test_it_publishes_retires_and_never_changes_a_published_version(session, world) -> None:
+    v1 = service.create_from_xlsform(session=session, actor=world.sam, data=V1, filename="s.xlsx")
+    service.publish(session=session, actor=world.sam, slug="simple", number=1)
+    with pytest.raises(InvalidTransition):
+        service.publish(session=session, actor=world.sam, slug="simple", number=1)
+    frozen = dict(v1.definition)
+    v2 = service.add_version(
+        session=session, actor=world.sam, slug="simple", data=V2, filename="s.xlsx"
+    )
+    assert (v2.number, v2.status) == (2, "draft")
+    assert service.current_version(session=session, slug="simple")[1].number == 1
+    service.publish(session=session, actor=world.sam, slug="simple", number=2)
+    session.refresh(v1)
+    assert v1.status == "retired" and v1.definition == frozen
+    assert service.current_version(session=session, slug="simple")[1].number == 2
+    service.retire(session=session, actor=world.sam, slug="simple", number=2)
+    with pytest.raises(NotFound):
+        service.current_version(session=session, slug="simple")
+    with pytest.raises(NotFound):  # members do not see an unpublished survey
+        service.get_survey(session=session, actor=world.alice, slug="simple")
+
+
+def test_it_adds_no_version_for_an_identical_upload(session, world) -> None:
+    first = service.import_form(session=session, actor=world.sam, data=V1, filename="s.xlsx")
+    again = service.import_form(session=session, actor=world.sam, data=V1, filename="s.xlsx")
+    assert again.id == first.id
+
+
+def test_it_exports_a_version_as_an_xlsform_that_imports_again(session, world) -> None:
+    version = builtin(session)
+    name, data = service.export_form(session=session, actor=world.sam, slug=SLUG, number=1)
+    assert name == f"{SLUG}-v1.xlsx"
+    assert import_xlsform(data, filename=name).to_dict() == version.definition
+
+
+def test_only_designers_create_or_publish(session, world) -> None:
+    from diaspora.errors import Forbidden
+
+    with pytest.raises(Forbidden):
+        service.create_from_xlsform(session=session, actor=world.alice, data=V1, filename="s.xlsx")
+    with pytest.raises(Forbidden):
+        service.import_form(session=session, actor=world.carol, data=V1, filename="s.xlsx")
+
+
+# --------------------------------------------------------------------------- versions and exports
+
+
+def test_it_pins_responses_and_exports_keep_every_column_ever_asked(session, world) -> None:
+    service.import_form(
+        session=session, actor=world.sam, data=V1, filename="s.xlsx", publish_it=True
+    )
+    old, _ = respond.submit_answers(
+        session=session,
+        actor=world.sam,
+        slug="simple",
+        answers={"full_name": "=HYPERLINK()", "age": 40},
+    )
+    service.import_form(
+        session=session, actor=world.sam, data=V2, filename="s.xlsx", publish_it=True
+    )
+    new, _ = respond.submit_answers(
+        session=session,
+        actor=world.sam,
+        slug="simple",
+        answers={"full_name": "Bo", "city": "Accra"},
+    )
+    assert old.version_id != new.version_id
+    _, _, data = review.export(session=session, actor=world.sam, slug="simple", fmt="csv")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert {"__version__", "full_name", "age", "city"} <= set(rows[0])
+    assert [(r["__version__"], r["age"], r["city"]) for r in rows] == [
+        ("1", "40", ""),
+        ("2", "", "Accra"),
+    ]
+    assert rows[0]["full_name"] == "'=HYPERLINK()"
+    _, _, data = review.export(session=session, actor=world.sam, slug="simple", fmt="xlsx")
+    sheet = load_workbook(io.BytesIO(data)).worksheets[0]
+    header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+    assert {"__version__", "age", "city"} <= set(header)
+    _, _, data = review.export(session=session, actor=world.sam, slug="simple", fmt="json")
+    records = json.loads(data)
+    assert records[1]["age"] is None and records[0]["city"] is None
+    assert len(actions(session, "responses.export")) == 3
+
+
+# --------------------------------------------------------------------------- drafts and submission
+
+
+def fill(session: Session, user, pages: dict[int, dict]) -> Response:  # type: ignore[no-untyped-def]
+    draft = respond.start(session=session, actor=user)
+    result = None
+    for index, form in pages.items():
+        result = respond.save_page(
+            session=session, actor=user, response_id=draft.id or 0, page_index=index, form=form
+        )
+        assert result.errors == {}, (index, result.errors)
+    assert result is not None
+    return result.response
+
+
+PAGES = {
+    0: {"consent_mapping": "yes", "consent_matching": "yes", "consent_research": "no"},
+    1: {"first_name": "Alice", "last_name": "Asante", "email": "alice@example.org"},
+    2: {
+        "residence_country": "DE",
+        "origin_country": "GH",
+        "birth_year": "1980",
+        "gender": "prefer_not",
+    },
+    3: {"education_level": "7", "education_field": "health_welfare"},
+    4: {
+        "occupation": "midwife",
+        "sector": "civil_society",
+        "years_experience": "15",
+        "skills": ["prenatal care", ""],
+    },
+    5: {"languages[0].language_code": "en", "languages[0].language_level": "C1"},
+    6: {"willing": "no", "contributions": ["mentoring"]},
+    7: {"priorities": ["health", "jobs"]},
+}
+
+
+def test_it_saves_a_draft_at_every_page_and_applies_skip_logic(session, world) -> None:
+    builtin(session)
+    draft = respond.start(session=session, actor=world.alice)
+    saved = respond.save_page(
+        session=session,
+        actor=world.alice,
+        response_id=draft.id or 0,
+        page_index=0,
+        form={"consent_mapping": "no"},
+    )
+    assert saved.target is None  # nothing else applies: straight to the review
+    assert saved.response.answers == {"consent_mapping": "no"}
+    saved = respond.save_page(
+        session=session,
+        actor=world.alice,
+        response_id=draft.id or 0,
+        page_index=0,
+        form={"consent_mapping": "yes"},
+    )
+    assert saved.target == 1 and saved.response.current_page == 1
+    assert respond.start(session=session, actor=world.alice).id == draft.id
+
+
+def test_it_keeps_valid_answers_when_a_page_has_errors(session, world) -> None:
+    builtin(session)
+    draft = fill(session, world.alice, {0: {"consent_mapping": "yes"}})
+    saved = respond.save_page(
+        session=session,
+        actor=world.alice,
+        response_id=draft.id or 0,
+        page_index=2,
+        form={"residence_city": "Bonn", "birth_year": "nineteen"},
+    )
+    assert set(saved.errors) >= {"birth_year", "residence_country", "origin_country"}
+    assert saved.target == 2
+    assert session.get(Response, draft.id).answers["residence_city"] == "Bonn"
+
+
+def test_it_submits_to_the_profile_and_consents(session, world) -> None:
+    builtin(session)
+    draft = fill(session, world.alice, PAGES)
+    done = respond.submit(session=session, actor=world.alice, response_id=draft.id or 0)
+    assert done.status == ResponseStatus.submitted and done.submitted_at is not None
+    profile = session.get(MemberProfile, world.alice_profile.id)
+    assert profile is not None
+    assert (profile.residence_country, profile.occupation_title, profile.sector) == (
+        "DE",
+        "midwife",
+        "social_services",
+    )
+    assert profile.gender == "prefer_not_to_say" and profile.education_level == 7
+    assert profile.skills == ["prenatal care"] and profile.languages == [
+        {"code": "en", "level": "C1"}
+    ]
+    assert profile.survey_version_id == done.version_id
+    assert session.get(MemberIdentity, profile.id).last_name == "Asante"
+    active = active_purposes(session=session, member_id=profile.id or 0)
+    assert {"mapping", "matching"} <= active and "research" not in active
+    assert actions(session, "response.submit")
+    with pytest.raises(InvalidTransition):
+        respond.submit(session=session, actor=world.alice, response_id=draft.id or 0)
+
+
+def test_profile_refusals_are_field_errors_and_the_draft_is_kept(session, world) -> None:
+    builtin(session)
+    pages = {
+        **PAGES,
+        2: {**PAGES[2], "birth_year": "1930"},
+        4: {**PAGES[4], "years_experience": "75"},
+    }
+    draft = fill(session, world.alice, pages)
+    with pytest.raises(ValidationFailed) as caught:
+        respond.submit(session=session, actor=world.alice, response_id=draft.id or 0)
+    assert "years_experience" in caught.value.errors
+    kept = session.get(Response, draft.id)
+    assert kept is not None and kept.status == "draft" and kept.answers["years_experience"] == 75
+
+
+def test_it_sends_a_resume_link_that_only_the_owner_can_use(session, world) -> None:
+    builtin(session)
+    draft = respond.start(session=session, actor=world.alice)
+    respond.send_resume_link(
+        session=session, actor=world.alice, response_id=draft.id or 0, base_url="https://x.example"
+    )
+    message = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "survey.resume")).one()
+    token = message.body.split("token=")[1].split()[0]
+    stored = session.get(Response, draft.id)
+    assert stored is not None and stored.resume_token_hash and token not in stored.resume_token_hash
+    with pytest.raises(NotFound):
+        respond.resume(session=session, actor=world.bob, token=token)
+    assert respond.resume(session=session, actor=world.alice, token=token).id == draft.id
+    stored.resume_expires_at = utcnow() - timedelta(minutes=1)
+    session.add(stored)
+    session.commit()
+    with pytest.raises(NotFound):
+        respond.resume(session=session, actor=world.alice, token=token)
+
+
+# --------------------------------------------------------------------------- review and corrections
+
+
+def test_it_moves_review_states_and_a_rejection_needs_a_reason(session, world) -> None:
+    builtin(session)
+    response = submitted(session, world.alice)
+    with pytest.raises(ValidationFailed) as caught:
+        review.set_review(
+            session=session,
+            actor=world.sam,
+            slug=SLUG,
+            response_id=response.id or 0,
+            state="rejected",
+        )
+    assert "comment" in caught.value.errors
+    review.set_review(
+        session=session,
+        actor=world.sam,
+        slug=SLUG,
+        response_id=response.id or 0,
+        state="rejected",
+        comment="duplicate of an earlier response",
+    )
+    review.set_review(
+        session=session, actor=world.sam, slug=SLUG, response_id=response.id or 0, state="approved"
+    )
+    events = actions(session, "response.review")
+    assert [(e.details["from"], e.details["to"]) for e in events] == [
+        ("received", "rejected"),
+        ("rejected", "approved"),
+    ]
+    with pytest.raises(ValidationFailed):
+        review.set_review(
+            session=session, actor=world.sam, slug=SLUG, response_id=response.id or 0, state="maybe"
+        )
+
+
+def test_a_correction_is_revalidated_and_audited_without_values(session, world) -> None:
+    builtin(session)
+    response = submitted(session, world.alice)
+    bad = {**response.answers, "birth_year": "abc"}
+    with pytest.raises(ValidationFailed):
+        review.correct(
+            session=session, actor=world.sam, slug=SLUG, response_id=response.id or 0, form=bad
+        )
+    fixed = {**response.answers, "residence_city": "Utrecht", "skills": ["triage"]}
+    corrected, changed = review.correct(
+        session=session, actor=world.sam, slug=SLUG, response_id=response.id or 0, form=fixed
+    )
+    assert changed == ["residence_city", "skills"]
+    assert corrected.answers["residence_city"] == "Utrecht"
+    (event,) = actions(session, "response.correct")
+    assert event.details == {"fields": ["residence_city", "skills"]}
+    assert "Utrecht" not in json.dumps(event.details)
+
+
+def test_lists_filter_by_version_status_source_and_review_state(session, world) -> None:
+    builtin(session)
+    first = submitted(session, world.alice)
+    submitted(session, world.sam)
+    respond.start(session=session, actor=world.bob)
+    review.set_review(
+        session=session, actor=world.sam, slug=SLUG, response_id=first.id or 0, state="has_issues"
+    )
+    rows, total = review.list_responses(session=session, actor=world.sam, slug=SLUG)
+    assert total == 3
+    rows, total = review.list_responses(session=session, actor=world.sam, slug=SLUG, source="api")
+    assert total == 1 and rows[0].response.source == "api"
+    _, total = review.list_responses(session=session, actor=world.sam, slug=SLUG, status="draft")
+    assert total == 1
+    rows, _ = review.list_responses(
+        session=session, actor=world.sam, slug=SLUG, review_state="has_issues"
+    )
+    assert [r.response.id for r in rows] == [first.id]
+    _, total = review.list_responses(session=session, actor=world.sam, slug=SLUG, version=2)
+    assert total == 0
+
+
+# --------------------------------------------------------------------------- imports
+
+
+def kobo_csv(rows: list[dict]) -> bytes:
+    headers = sorted({key for row in rows for key in row})
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=headers, delimiter=";")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue().encode()
+
+
+def kobo_row(number: int, **overrides) -> dict:  # type: ignore[no-untyped-def]
+    data = answers(languages=None, email=f"m{number}@example.org")
+    row = {
+        f"group/{k}": " ".join(v)
+        if k in ("modes", "contributions", "priorities")
+        else "; ".join(v)
+        if isinstance(v, list)
+        else v
+        for k, v in data.items()
+    }
+    row.update({"_uuid": f"uuid-{number}", "_submission_time": "2026-03-01T10:15:00"})
+    row.update(overrides)
+    return row
+
+
+def test_imports_are_idempotent_and_keep_bad_rows_apart(session, world) -> None:
+    builtin(session)
+    data = kobo_csv([kobo_row(1), kobo_row(2, **{"group/birth_year": "nineteen"}), kobo_row(3)])
+    report = imports.import_file(
+        session=session, actor=world.sam, slug=SLUG, data=data, filename="k.csv"
+    )
+    assert (report.source, report.added, report.duplicates, report.bad_rows) == ("kobo", 2, 0, 1)
+    (problem,) = report.problems
+    assert (problem.row, problem.field) == (3, "birth_year")
+    again = imports.import_file(
+        session=session, actor=world.sam, slug=SLUG, data=data, filename="k.csv"
+    )
+    assert (again.added, again.duplicates) == (0, 2)
+    stored = session.exec(select(Response).where(Response.source == "kobo")).all()
+    assert sorted(r.external_id or "" for r in stored) == ["uuid-1", "uuid-3"]
+    profile = session.get(MemberProfile, stored[0].member_id)
+    assert profile is not None and profile.user_id is None and profile.residence_country == "NL"
+    assert actions(session, "responses.import")
+
+
+def test_it_imports_its_own_xlsx_export(session, world) -> None:
+    builtin(session)
+    data = kobo_csv([kobo_row(1), kobo_row(2)])
+    imports.import_file(session=session, actor=world.sam, slug=SLUG, data=data, filename="k.csv")
+    _, _, xlsx = review.export(session=session, actor=world.sam, slug=SLUG, fmt="xlsx")
+    report = imports.import_file(
+        session=session, actor=world.sam, slug=SLUG, data=xlsx, filename="e.xlsx", source="odk"
+    )
+    assert (report.added, report.bad_rows) == (2, 0)
+
+
+def test_it_refuses_unreadable_submission_files_with_a_message(session, world) -> None:
+    builtin(session)
+    with pytest.raises(ValidationFailed):
+        imports.import_file(
+            session=session, actor=world.sam, slug=SLUG, data=b"\xff\xfe\x00bad", filename="x.csv"
+        )
+    with pytest.raises(ValidationFailed):
+        imports.import_file(
+            session=session, actor=world.sam, slug=SLUG, data=SIMPLE, filename="x.xlsm"
+        )
+
+
+def test_a_kobo_post_is_idempotent_and_creates_a_profile_without_account(session, world) -> None:
+    builtin(session)
+    payload = {**kobo_row(9), "meta/instanceID": "uuid:abc-9"}
+    payload.pop("_uuid")
+    first, created = imports.receive_kobo(
+        session=session, actor=world.sam, slug=SLUG, payload=payload
+    )
+    again, created_again = imports.receive_kobo(
+        session=session, actor=world.sam, slug=SLUG, payload=payload
+    )
+    assert (created, created_again) == (True, False) and first.id == again.id
+    assert first.external_id == "abc-9" and first.source == "kobo"
+    profile = session.get(MemberProfile, first.member_id)
+    assert profile is not None and profile.user_id is None and profile.occupation_title == "nurse"
+    with pytest.raises(ValidationFailed) as caught:
+        imports.receive_kobo(
+            session=session,
+            actor=world.sam,
+            slug=SLUG,
+            payload={**payload, "meta/instanceID": "uuid:x", "group/birth_year": "1850"},
+        )
+    assert "birth_year" in caught.value.errors
