@@ -179,27 +179,41 @@ def floor_query(index: MatchIndex, request: Request, k: int = 10) -> np.ndarray:
 
 
 class TfidfBaseline:
-    """Brute force: TF-IDF over character 3-5-grams of title + skills, hard constraints applied."""
+    """TF-IDF over character 3-5-grams of title + skills, hard constraints applied.
+
+    ``rank`` is brute force as usually written (every profile scored: profiles @ query);
+    ``rank_inverted`` multiplies through a precomputed transposed (n-gram x profile)
+    matrix, which only touches profiles sharing an n-gram with the query.
+    """
 
     def __init__(self, members: list[Member]) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        self.members = members
         self.vectorizer = TfidfVectorizer(
             analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, dtype=np.float32
         )
-        self.matrix_t = self.vectorizer.fit_transform(
+        self.matrix = self.vectorizer.fit_transform(
             [m.occupation + " " + " ".join(m.skills) for m in members]
-        ).T.tocsr()
+        ).tocsr()
+        self.matrix_t = self.matrix.T.tocsr()
         self.years = np.array([m.years_experience for m in members])
-        self.langs = [set(m.languages) for m in members]
-        self.modes = [set(m.modes) for m in members]
+        self.langs = [frozenset(m.languages) for m in members]
+        self.modes = [frozenset(m.modes) for m in members]
 
-    def rank(self, request: Request, k: int = 10) -> list[int]:
-        q = self.vectorizer.transform(
+    def _query(self, request: Request):
+        return self.vectorizer.transform(
             [request.title + " " + " ".join(request.skills_essential + request.skills_desirable)]
         )
-        scores = (q @ self.matrix_t).toarray().ravel()
+
+    def rank(self, request: Request, k: int = 10) -> list[int]:
+        scores = (self.matrix @ self._query(request).T).toarray().ravel()
+        return self._top(request, scores, k)
+
+    def rank_inverted(self, request: Request, k: int = 10) -> list[int]:
+        scores = (self._query(request) @ self.matrix_t).toarray().ravel()
+        return self._top(request, scores, k)
+
+    def _top(self, request: Request, scores: np.ndarray, k: int) -> list[int]:
         order = np.argsort(-scores, kind="stable")
         out = []
         need = set(request.languages)
@@ -287,29 +301,39 @@ def main() -> None:
         baseline = TfidfBaseline(subset)
         base_build = time.perf_counter() - t
         base_lat = time_queries(baseline.rank, requests)
-        speed_same = statistics.median(base_lat) / statistics.median(ours_small)
-        speed_full = statistics.median(base_lat) / statistics.median(lat)
+        inv_lat = time_queries(baseline.rank_inverted, requests)
+        ours_p50 = statistics.median(ours_small)
         rows += [
             (f"baseline build ({n_base:,}, char 3-5-gram TF-IDF)", f"{base_build:.1f} s", ""),
             (
-                "baseline p50 / p95",
+                "baseline brute force p50 / p95",
                 f"{percentile(base_lat, 50):.1f} / {percentile(base_lat, 95):.1f} ms",
                 "",
             ),
             (
-                f"ours at {n_base:,}: build, p50 / p95",
-                f"{small_build:.1f} s, {percentile(ours_small, 50):.1f} / {percentile(ours_small, 95):.1f} ms",
+                "baseline inverted p50 / p95",
+                f"{percentile(inv_lat, 50):.1f} / {percentile(inv_lat, 95):.1f} ms",
                 "",
             ),
             (
-                f"speed-up vs baseline, both at {n_base:,}",
-                f"{speed_same:.0f}x",
+                f"ours at {n_base:,}: build, p50 / p95",
+                f"{small_build:.1f} s, {ours_p50:.1f} / {percentile(ours_small, 95):.1f} ms",
+                "",
+            ),
+            (
+                f"speed-up at {n_base:,} vs brute force",
+                f"{statistics.median(base_lat) / ours_p50:.0f}x",
                 f">= {TARGETS['speedup']}x",
             ),
             (
-                f"speed-up, ours at {len(members):,} vs baseline at {n_base:,}",
-                f"{speed_full:.0f}x",
-                f">= {TARGETS['speedup']}x",
+                f"speed-up at {n_base:,} vs inverted",
+                f"{statistics.median(inv_lat) / ours_p50:.0f}x",
+                "",
+            ),
+            (
+                f"speed-up, ours at {len(members):,} vs brute force at {n_base:,}",
+                f"{statistics.median(base_lat) / statistics.median(lat):.0f}x",
+                "",
             ),
         ]
         peak_gb = max(peak_gb, peak_rss_gb())
