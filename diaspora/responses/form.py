@@ -25,6 +25,7 @@ from surveys.expressions import (
     NodeSet,
     Value,
     compile_,
+    references,
     to_bool,
     to_number,
     to_string,
@@ -468,10 +469,11 @@ def build_page(
     builder = _Builder(definition, answers, language, raw, errors, rows)
     items = builder.items(page.nodes, answers, "")
     visible = visible_pages(definition, answers)
-    number = sum(1 for index in visible if index <= page_index)
-    if page_index not in visible:
-        number += 1
-    total = len(visible) + (0 if page_index in visible else 1)
+    # The count includes pages that depend on questions not answered yet, so a new
+    # respondent sees "page 1 of 8", not "page 1 of 1".
+    counted = set(visible) | _undecided_pages(definition, answers) | {page_index}
+    number = sum(1 for index in counted if index <= page_index)
+    total = len(counted)
     previous = max((i for i in visible if i < page_index), default=None)
     following = min((i for i in visible if i > page_index), default=None)
     evaluator = builder.evaluator
@@ -500,6 +502,23 @@ def visible_pages(definition: Definition, answers: Mapping[str, Any]) -> list[in
         if evaluator.items(page.nodes, answers, ""):
             result.append(page.index)
     return result
+
+
+def _undecided_pages(definition: Definition, answers: Mapping[str, Any]) -> set[int]:
+    """Pages hidden only because a question they depend on is not answered yet."""
+    out = set()
+    for page in pages(definition):
+        sources = [page.relevant, *(node.relevant for node in page.nodes)]
+        names: set[str] = set()
+        for source in sources:
+            if source:
+                try:
+                    names |= references(source)
+                except ExpressionError:
+                    continue
+        if any(is_blank(answers.get(name)) for name in names):
+            out.add(page.index)
+    return out
 
 
 def next_page(definition: Definition, answers: Mapping[str, Any], after: int) -> int | None:
