@@ -1112,6 +1112,9 @@ def load_demo(
         )
         profile_ids.append(profile.id or 0)
     session.commit()
+    load_demo_survey(
+        session=session, records=records, profile_ids=profile_ids, user_id=member_user.id
+    )
 
     created_requests: list[PlacementRequest] = []
     for spec in REQUESTS:
@@ -1207,3 +1210,155 @@ def load_demo(
         if req.status == "approved":
             placements.run_matching(session=session, actor=staff, request_id=req.id or 0, limit=15)
     return True
+
+
+# --------------------------------------------------------------------------- the mapping survey
+
+# The survey asks sectors in its own words; map the profile's to the nearest one.
+_SURVEY_SECTOR = {
+    "energy": "energy_environment",
+    "environment": "energy_environment",
+    "legal": "law_justice",
+    "social_services": "civil_society",
+    "media": "civil_society",
+    "other": "civil_society",
+    "research": "education",
+    "water_sanitation": "engineering",
+    "construction": "engineering",
+    "manufacturing": "engineering",
+    "transport": "engineering",
+}
+_SURVEY_CHANNEL = {"facebook": "social_media", "linkedin": "social_media", "friend": "friends"}
+_SURVEY_DURATION = {
+    "2-4 weeks": "under_1_month",
+    "1-3 months": "months_1_3",
+    "3-6 months": "months_3_6",
+    "over 6 months": "months_6_12",
+}
+
+
+def survey_answers(record: dict[str, Any], email: str) -> dict[str, Any]:
+    """What a demo member would have answered to the built-in survey, from their record."""
+    consents = record["consents"]
+    yes = {True: "yes", False: "no"}
+    answers: dict[str, Any] = {
+        "consent_mapping": yes[consents["mapping"]],
+        "consent_matching": yes[consents["matching"]],
+        "consent_contact": yes[consents["contact"]],
+        "consent_share": yes[consents["share_with_institution"]],
+        "consent_research": yes[consents["research"]],
+    }
+    if not consents["mapping"]:
+        return answers
+    modes = record["modes"]
+    answers.update(
+        {
+            "first_name": record["first_name"],
+            "last_name": record["last_name"],
+            "email": email,
+            "phone": record["phone"],
+            "residence_country": record["residence_country"],
+            "residence_city": record["residence_city"],
+            "origin_country": record["origin_country"],
+            "nationality": record["nationality"],
+            "gender": "prefer_not" if record["gender"] == "prefer_not_to_say" else record["gender"],
+            "birth_year": record["birth_year"],
+            "education_level": str(record["education_level"]),
+            "occupation": record["occupation_title"],
+            "sector": _SURVEY_SECTOR.get(record["sector"], record["sector"]),
+            "years_experience": min(record["years_experience"], 2026 - record["birth_year"] - 14),
+            "skills": record["skills"],
+            "languages": [
+                {"language_code": lang["code"], "language_level": lang["level"] or "B2"}
+                for lang in record["languages"]
+            ],
+            "willing": "yes" if modes else "no",
+            "contributions": record["contributions"],
+            "priorities": ["health", "education"]
+            if record["sector"] in ("health", "education")
+            else ["jobs", "infrastructure"],
+            "heard_about": _SURVEY_CHANNEL.get(record["heard_about"], record["heard_about"]),
+        }
+    )
+    if modes:
+        answers.update(
+            {
+                "modes": modes,
+                "available_from": record["available_from"],
+                "available_to": record["available_to"],
+            }
+        )
+        if "temporary" in modes or "virtual" in modes:
+            answers["preferred_duration"] = _SURVEY_DURATION.get(
+                record["preferred_duration"], "months_1_3"
+            )
+    return answers
+
+
+def load_demo_survey(
+    *, session: Session, records: list[dict[str, Any]], profile_ids: list[int], user_id: int | None
+) -> int:
+    """Publish the built-in survey; about two thirds of the members get a submitted response
+    pinned to it (from the web or from KoboToolbox), a few a draft.  Returns how many."""
+    import uuid
+
+    from diaspora.members.models import MemberProfile
+    from diaspora.responses.definitions import definition_of
+    from diaspora.responses.models import Response
+    from diaspora.responses.service import import_builtin
+    from surveys import validate_all
+
+    version = import_builtin(session=session)
+    definition = definition_of(version)
+    rng = random.Random(SEED + 7)
+    count = 0
+    for index, (rec, member_id) in enumerate(zip(records, profile_ids, strict=True)):
+        draw = rng.random()
+        if index > 0 and draw > 0.7:
+            continue
+        email = (
+            "member@demo.example"
+            if index == 0
+            else f"{rec['first_name'].lower()}.{index}@example.org"
+        )
+        answers = survey_answers(rec, email)
+        if validate_all(definition, answers):
+            continue  # only consistent answers go into the demo
+        profile = session.get(MemberProfile, member_id)
+        if profile is None:
+            continue
+        is_draft = index > 0 and draw < 0.03
+        kobo = index > 0 and not is_draft and rng.random() < 0.3
+        response = Response(
+            survey_id=version.survey_id,
+            version_id=version.id or 0,
+            member_id=member_id,
+            user_id=user_id if index == 0 else None,
+            answers={k: answers[k] for k in list(answers)[:8]} if is_draft else answers,
+            status="draft" if is_draft else "submitted",
+            source="kobo" if kobo else "web",
+            external_id=str(uuid.UUID(int=rng.getrandbits(128))) if kobo else None,
+            review_state=rng.choice(["received", "received", "approved", "approved", "has_issues"])
+            if not is_draft
+            else "received",
+            current_page=2 if is_draft else 0,
+            created_at=profile.created_at,
+            updated_at=profile.created_at,
+            submitted_at=None if is_draft else profile.created_at,
+        )
+        session.add(response)
+        session.flush()
+        record(
+            session=session,
+            actor=None,
+            action="response.start" if is_draft else "response.submit",
+            entity="response",
+            entity_id=response.id,
+            details={"source": "demo"},
+        )
+        if not is_draft:
+            profile.survey_version_id = version.id
+            session.add(profile)
+        count += 1
+    session.commit()
+    return count
