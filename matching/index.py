@@ -231,9 +231,12 @@ class MatchIndex:
         for m in members:
             batch.append(m)
             if len(batch) >= self.batch_size:
-                self._append(batch)
+                self._append(batch, compact=False)
                 batch = []
-        self._append(batch)
+        self._append(batch, compact=False)
+        # One merge at the end: merging after every batch would copy the matrix again and again.
+        if self._pending_rows >= self.compact_every:
+            self._compact()
         return self
 
     def update(self, member: Member) -> MatchIndex:
@@ -250,7 +253,7 @@ class MatchIndex:
         self._members[row] = None
         return self
 
-    def _append(self, members: Sequence[Member]) -> None:
+    def _append(self, members: Sequence[Member], *, compact: bool = True) -> None:
         if not members:
             return
         seen: set[str] = set()
@@ -273,7 +276,7 @@ class MatchIndex:
         self._pending.append(rows)
         self._pending_rows += rows.shape[0]
         self._delta = None
-        if self._pending_rows >= self.compact_every:
+        if compact and self._pending_rows >= self.compact_every:
             self._compact()
 
     def _compact(self) -> None:
@@ -306,7 +309,9 @@ class MatchIndex:
         if not self._pending:
             return None
         if self._delta is None:
-            self._delta = sparse.vstack(self._pending, format="csr").tocsc()
+            # Keep the stacked rows so the next rebuild stacks two pieces, not thousands.
+            self._pending = [sparse.vstack(self._pending, format="csr")]
+            self._delta = self._pending[0].tocsc()
             self._delta.sort_indices()
         return self._delta
 
