@@ -44,8 +44,8 @@ class SkillCoverage:
     skill: str
     kind: str
     member_words: tuple[str, ...]
-    concept: str = ""
-    credit: float = 1.0
+    concept: str = ""  # the taxonomy concept both sides mapped to ('' for a word-level match)
+    credit: float = 1.0  # how surely: 1.0 for a verbatim label, less for typos or partial words
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +66,7 @@ class Explanation:
                     "kind": c.kind,
                     "member_words": list(c.member_words),
                     "concept": c.concept,
+                    "credit": c.credit,
                 }
                 for c in self.covered
             ],
@@ -200,7 +201,8 @@ class MatchIndex:
         self._pending_rows = 0
         self._delta: sparse.csc_matrix | None = None
         self.extend(members)
-        self._compact()
+        if self._pending:
+            self._compact()
 
     # -- maintenance --------------------------------------------------------------------------
 
@@ -540,6 +542,7 @@ class MatchIndex:
                         skill.kind,
                         tuple(dict.fromkeys(words_of.get(cid, ()))),
                         concept.label() if concept else cid,
+                        round(float(values[col_pos[col]]), 4),
                     )
                     break
             if coverage is None and skill.words:
