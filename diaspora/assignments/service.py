@@ -27,6 +27,7 @@ from diaspora.placements.states import (
     ASSIGNMENTS,
     INSTITUTION,
     MEMBER,
+    PROPOSABLE,
     RELEASED,
     STAFF,
     Move,
@@ -35,7 +36,6 @@ from diaspora.placements.states import (
 )
 from diaspora.vocab import MODES
 
-PROPOSABLE = ("shortlisted", "contacted", "interested")
 DETAIL_FIELDS = (
     "start_date",
     "end_date",
@@ -241,6 +241,9 @@ def capabilities(a: Assignment, actor: User) -> dict[str, bool]:
     done = a.status == AssignmentStatus.completed
     return {
         "edit": role == STAFF and a.status not in CLOSED,
+        "change_mode": role == STAFF and a.status == AssignmentStatus.proposed,
+        "record_outcome": role == STAFF
+        and a.status in (AssignmentStatus.in_progress, AssignmentStatus.completed),
         "evaluate_host": done and role in (INSTITUTION, STAFF),
         "evaluate_member": done and role in (MEMBER, STAFF),
     }

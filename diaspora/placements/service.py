@@ -27,6 +27,7 @@ from diaspora.placements import notify
 from diaspora.placements.models import PlacementRequest, RequestStatus, ShortlistEntry
 from diaspora.placements.states import (
     HOLDS_POSITION,
+    PROPOSABLE,
     REQUESTS,
     SHORTLIST,
     STAFF,
@@ -449,9 +450,17 @@ class ShortlistRow:
     languages: list[str]
     explanation: dict[str, Any] = field(default_factory=dict)
     moves: list[Move] = field(default_factory=list)
+    proposable: bool = False
 
 
-def _row(entry: ShortlistEntry, profile: MemberProfile, actor: User, *, full: bool) -> ShortlistRow:
+def _row(
+    entry: ShortlistEntry,
+    profile: MemberProfile,
+    actor: User,
+    req: PlacementRequest,
+    *,
+    full: bool,
+) -> ShortlistRow:
     return ShortlistRow(
         entry_id=entry.id or 0,
         version=entry.version,
@@ -467,6 +476,7 @@ def _row(entry: ShortlistEntry, profile: MemberProfile, actor: User, *, full: bo
         languages=[lang.get("code", "") for lang in profile.languages] if full else [],
         explanation=entry.explanation if full else {},
         moves=SHORTLIST.moves_for(entry.status, actor) if full else [],
+        proposable=req.status == RequestStatus.approved and entry.status in PROPOSABLE,
     )
 
 
@@ -506,7 +516,7 @@ def get_shortlist(
     stmt = stmt.order_by(
         col(ShortlistEntry.score).desc(), col(ShortlistEntry.rank), col(ShortlistEntry.id)
     )
-    rows = [_row(e, p, actor, full=full) for e, p in session.exec(stmt).all()]
+    rows = [_row(e, p, actor, req, full=full) for e, p in session.exec(stmt).all()]
     if full and language:
         code = language.strip().lower()
         rows = [r for r in rows if code in r.languages]

@@ -168,6 +168,8 @@ ASSIGNMENTS = Machine(
     ),
 )
 
+# Shortlist entries staff or the institution may propose for an assignment.
+PROPOSABLE = ("shortlisted", "contacted", "interested")
 # Assignments that hold a position (and release identity when consented).
 HOLDS_POSITION = ("accepted", "in_progress", "completed")
 ACTIVE_ASSIGNMENT = ("proposed", "approved", "accepted", "in_progress")

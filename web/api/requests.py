@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from sqlmodel import Session
 
 from diaspora.accounts.models import User
+from diaspora.accounts.permissions import is_staff
 from diaspora.placements import service as placements
 from diaspora.placements.models import PlacementRequest, ShortlistEntry
 from web.api.placement_schemas import (
@@ -50,7 +51,7 @@ def _entry(row: placements.ShortlistRow, *, full: bool) -> ShortlistEntryPublic:
     return out
 
 
-def _entry_public(entry: ShortlistEntry, user: User) -> dict[str, object]:
+def _entry_public(entry: ShortlistEntry) -> dict[str, object]:
     return {"id": entry.id, "status": entry.status, "version": entry.version}
 
 
@@ -152,8 +153,7 @@ def get_shortlist(
         mode=mode,
         language=language,
     )
-    full = user.role in ("staff", "admin")
-    return [_entry(r, full=full) for r in rows]
+    return [_entry(r, full=is_staff(user)) for r in rows]
 
 
 @router.post("/requests/{request_id}/shortlist/run", response_model=list[ShortlistEntryPublic])
@@ -182,7 +182,7 @@ def transition_entry(
         expected_version=body.version,
         base_url=settings.base_url,
     )
-    return _entry_public(entry, user)
+    return _entry_public(entry)
 
 
 def _opportunity(o: placements.Opportunity) -> OpportunityPublic:

@@ -408,7 +408,6 @@ def _shortlist_page(
             "filters": filters,
             "statuses": SHORTLIST_STATES,
             "modes": MODES,
-            "proposable": assignments.PROPOSABLE,
             "errors": errors or {},
         },
         status_code=status,
