@@ -34,9 +34,13 @@ def request_data(world: World, **over: Any) -> dict[str, Any]:
     }
 
 
-def make_request(session: Session, world: World, status: str = "draft", **over: Any) -> PlacementRequest:
+def make_request(
+    session: Session, world: World, status: str = "draft", **over: Any
+) -> PlacementRequest:
     """A request of institution A (carol's) in `status`, moved there through the state machine."""
-    req = placements.create_request(session=session, actor=world.carol, data=request_data(world, **over))
+    req = placements.create_request(
+        session=session, actor=world.carol, data=request_data(world, **over)
+    )
     path = {
         "draft": [],
         "submitted": [("submitted", world.carol)],
@@ -62,20 +66,33 @@ def entry_of(session: Session, req: PlacementRequest, member_id: int) -> Shortli
     return entry
 
 
-def shortlisted(session: Session, world: World, req: PlacementRequest, status: str = "shortlisted") -> ShortlistEntry:
+def shortlisted(
+    session: Session, world: World, req: PlacementRequest, status: str = "shortlisted"
+) -> ShortlistEntry:
     """Run matching and move alice's entry to `status` (shortlisted, contacted or interested)."""
     placements.run_matching(session=session, actor=world.sam, request_id=req.id or 0)
     entry = entry_of(session, req, world.alice_profile.id or 0)
-    steps = {"suggested": [], "shortlisted": [("shortlisted", world.sam)],
-             "contacted": [("shortlisted", world.sam), ("contacted", world.sam)],
-             "interested": [("shortlisted", world.sam), ("contacted", world.sam), ("interested", world.alice)],
-             "dismissed": [("dismissed", world.sam)]}[status]
+    steps = {
+        "suggested": [],
+        "shortlisted": [("shortlisted", world.sam)],
+        "contacted": [("shortlisted", world.sam), ("contacted", world.sam)],
+        "interested": [
+            ("shortlisted", world.sam),
+            ("contacted", world.sam),
+            ("interested", world.alice),
+        ],
+        "dismissed": [("dismissed", world.sam)],
+    }[status]
     for to, actor in steps:
-        entry = placements.transition_entry(session=session, actor=actor, entry_id=entry.id or 0, to=to)
+        entry = placements.transition_entry(
+            session=session, actor=actor, entry_id=entry.id or 0, to=to
+        )
     return entry
 
 
-def make_assignment(session: Session, world: World, status: str = "proposed", **over: Any) -> Assignment:
+def make_assignment(
+    session: Session, world: World, status: str = "proposed", **over: Any
+) -> Assignment:
     """Alice assigned to an open request of institution A, moved to `status`."""
     req = make_request(session, world, "approved", **over)
     entry = shortlisted(session, world, req, "interested")
@@ -84,15 +101,32 @@ def make_assignment(session: Session, world: World, status: str = "proposed", **
         "proposed": [],
         "approved": [("approved", world.sam)],
         "accepted": [("approved", world.sam), ("accepted", world.alice)],
-        "in_progress": [("approved", world.sam), ("accepted", world.alice), ("in_progress", world.sam)],
-        "completed": [("approved", world.sam), ("accepted", world.alice), ("in_progress", world.sam),
-                      ("completed", world.sam)],
+        "in_progress": [
+            ("approved", world.sam),
+            ("accepted", world.alice),
+            ("in_progress", world.sam),
+        ],
+        "completed": [
+            ("approved", world.sam),
+            ("accepted", world.alice),
+            ("in_progress", world.sam),
+            ("completed", world.sam),
+        ],
         "cancelled": [("cancelled", world.sam)],
         "declined": [("declined", world.alice)],
     }[status]
     for to, actor in path:
-        data = {"outcome_activities": "Trained 20 nurses", "people_trained": 20} if to == "completed" else None
+        data = (
+            {"outcome_activities": "Trained 20 nurses", "people_trained": 20}
+            if to == "completed"
+            else None
+        )
         a = assignments.transition_assignment(
-            session=session, actor=actor, assignment_id=a.id or 0, to=to, reason="because", data=data
+            session=session,
+            actor=actor,
+            assignment_id=a.id or 0,
+            to=to,
+            reason="because",
+            data=data,
         )
     return a
