@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlmodel import Session, select
 
 from diaspora.assignments import service as assignments
 from diaspora.assignments.models import Assignment
+from diaspora.db import make_engine, metadata
 from diaspora.placements import service as placements
 from diaspora.placements.models import PlacementRequest, ShortlistEntry
+from tests.conftest import USE_PG
 from tests.factories import World
 
 
@@ -130,3 +133,19 @@ def make_assignment(
             data=data,
         )
     return a
+
+
+@pytest.fixture
+def file_engine(engine, tmp_path):  # type: ignore[no-untyped-def]
+    """An engine whose sessions have their own connections, for concurrency tests.
+
+    PostgreSQL's engine already does; the in-memory SQLite of the other tests shares one
+    connection, so a SQLite file stands in.
+    """
+    if USE_PG:
+        yield engine
+        return
+    file_engine = make_engine(f"sqlite:///{tmp_path / 'race.db'}")
+    metadata().create_all(file_engine)
+    yield file_engine
+    file_engine.dispose()

@@ -522,6 +522,15 @@ def update_assignment(
     return a
 
 
+def _position_still_free(session: Session, request_id: int) -> bool:
+    """Re-count under a lock on the request row, so two members accepting at once cannot both
+    take the last position (PostgreSQL: FOR UPDATE; SQLite: the writer lock already held)."""
+    req = session.exec(
+        select(PlacementRequest).where(PlacementRequest.id == request_id).with_for_update()
+    ).one()
+    return positions_taken(session, request_id) < req.positions
+
+
 def transition_assignment(
     *,
     session: Session,
@@ -548,15 +557,6 @@ def transition_assignment(
         values, errors = clean_details(fields, a, programme)
         if errors:
             raise ValidationFailed(errors)
-    req = session.get(PlacementRequest, a.request_id)
-    if (
-        to == AssignmentStatus.accepted
-        and req is not None
-        and positions_taken(session, a.request_id) >= req.positions
-    ):
-        raise InvalidTransition(
-            "All positions of this request are already taken; the assignment cannot be accepted."
-        )
     if (
         to == AssignmentStatus.completed
         and not values.get("outcome_activities", a.outcome_activities).strip()
@@ -566,6 +566,11 @@ def transition_assignment(
         )
     previous = a.status
     claim(session, Assignment, assignment_id, version, "assignment")
+    if to == AssignmentStatus.accepted and not _position_still_free(session, a.request_id):
+        session.rollback()
+        raise InvalidTransition(
+            "All positions of this request are already taken; the assignment cannot be accepted."
+        )
     session.refresh(a)
     for key, value in values.items():
         setattr(a, key, value)

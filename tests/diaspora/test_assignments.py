@@ -3,6 +3,8 @@ identity release to the host institution, notifications and the programme report
 
 from __future__ import annotations
 
+import threading
+import time
 from itertools import product
 
 import pytest
@@ -13,14 +15,21 @@ from diaspora.assignments import service as assignments
 from diaspora.assignments.models import Assignment
 from diaspora.audit.models import AuditEvent
 from diaspora.consent.service import set_consents
+from diaspora.db import new_session
 from diaspora.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from diaspora.members import service as members
 from diaspora.outbox.models import OutboxMessage
 from diaspora.placements import service as placements
 from diaspora.placements.models import PlacementRequest
-from diaspora.placements.states import ASSIGNMENT_STATES, ASSIGNMENTS
-from tests.factories import make_member, make_programme
-from tests.placement_factories import entry_of, make_assignment, make_request, shortlisted
+from diaspora.placements.states import ASSIGNMENT_STATES, ASSIGNMENTS, claim
+from tests.factories import build_world, make_member, make_programme
+from tests.placement_factories import (
+    entry_of,
+    file_engine,  # noqa: F401 (fixture)
+    make_assignment,
+    make_request,
+    shortlisted,
+)
 
 
 def _force(session: Session, a: Assignment, status: str) -> Assignment:
@@ -209,6 +218,60 @@ def test_it_refuses_acceptance_when_every_position_is_taken(session, world) -> N
         assignments.transition_assignment(
             session=session, actor=carl_account, assignment_id=second.id, to="accepted"
         )
+
+
+def test_it_gives_the_last_position_to_one_of_two_members_accepting_at_once(file_engine) -> None:  # noqa: F811
+    from diaspora.accounts.models import User
+
+    with new_session(file_engine) as setup:
+        world = build_world(setup)
+        first = make_assignment(setup, world, "approved", positions=1)
+        req = setup.get(PlacementRequest, first.request_id)
+        carl_user, carl = make_member(setup, "carl@example.org")
+        placements.run_matching(session=setup, actor=world.sam, request_id=req.id)
+        entry = entry_of(setup, req, carl.id)
+        placements.transition_entry(
+            session=setup, actor=world.sam, entry_id=entry.id, to="shortlisted"
+        )
+        second = assignments.propose(session=setup, actor=world.sam, entry_id=entry.id)
+        second = assignments.transition_assignment(
+            session=setup, actor=world.sam, assignment_id=second.id, to="approved"
+        )
+        ids = (first.id, first.version, second.id, second.version)
+    a = new_session(file_engine)
+    # Alice's acceptance is under way: her row is claimed and the request row locked.
+    claim(a, Assignment, ids[0], ids[1], "assignment")
+    assert assignments._position_still_free(a, req.id)
+    outcome: dict[str, str] = {}
+
+    def carl_accepts() -> None:
+        with new_session(file_engine) as b:
+            try:
+                assignments.transition_assignment(
+                    session=b,
+                    actor=b.get(User, carl_user.id),
+                    assignment_id=ids[2],
+                    to="accepted",
+                    expected_version=ids[3],
+                )
+                outcome["carl"] = "accepted"
+            except InvalidTransition as exc:
+                outcome["carl"] = exc.message
+
+    thread = threading.Thread(target=carl_accepts)
+    thread.start()
+    time.sleep(0.5)
+    assert thread.is_alive(), "the second acceptance must wait for the first"
+    row = a.get(Assignment, ids[0])
+    row.status = "accepted"
+    a.add(row)
+    a.commit()
+    a.close()
+    thread.join(timeout=15)
+    assert outcome["carl"].startswith("All positions")
+    with new_session(file_engine) as check:
+        carls = check.get(Assignment, ids[2])
+        assert (carls.status, carls.version) == ("approved", ids[3])
 
 
 def test_it_refuses_a_stale_assignment_version(session, world) -> None:

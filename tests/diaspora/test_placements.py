@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from diaspora.audit.models import AuditEvent
 from diaspora.consent.service import set_consents
-from diaspora.db import make_engine, metadata, new_session
+from diaspora.db import new_session
 from diaspora.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from diaspora.members import service as members
 from diaspora.outbox.models import OutboxMessage
@@ -21,10 +21,10 @@ from diaspora.placements import matching as app_matching
 from diaspora.placements import service as placements
 from diaspora.placements.models import PlacementRequest, ShortlistEntry
 from diaspora.placements.states import REQUEST_STATES, REQUESTS, SHORTLIST, SHORTLIST_STATES, claim
-from tests.conftest import USE_PG
 from tests.factories import build_world, make_member, make_programme, make_user
 from tests.placement_factories import (
     entry_of,
+    file_engine,  # noqa: F401 (fixture)
     make_assignment,
     make_request,
     request_data,
@@ -323,19 +323,7 @@ def test_it_lets_only_one_of_two_sessions_win(engine, world) -> None:
         assert "request.rejected" not in actions
 
 
-@pytest.fixture
-def file_engine(engine, tmp_path):  # type: ignore[no-untyped-def]
-    """Separate connections per session (the in-memory SQLite of the other tests shares one)."""
-    if USE_PG:
-        yield engine
-        return
-    file_engine = make_engine(f"sqlite:///{tmp_path / 'race.db'}")
-    metadata().create_all(file_engine)
-    yield file_engine
-    file_engine.dispose()
-
-
-def test_it_serialises_two_concurrent_writers_with_the_guarded_update(file_engine) -> None:
+def test_it_serialises_two_concurrent_writers_with_the_guarded_update(file_engine) -> None:  # noqa: F811
     with new_session(file_engine) as setup:
         world = build_world(setup)
         req = make_request(setup, world, "submitted")
