@@ -492,6 +492,33 @@ def build_page(
     )
 
 
+def shape(items: Iterable[Any]) -> tuple[Any, ...]:
+    """What a page shows, without the values: equal shapes need no re-render."""
+    out: list[Any] = []
+    for item in items:
+        if isinstance(item, Field):
+            options = tuple(option.value for option in item.options)
+            out.append(
+                (
+                    item.path,
+                    item.widget,
+                    item.label,
+                    item.required,
+                    options,
+                    item.error,
+                    item.other_error,
+                )
+            )
+        elif isinstance(item, Note):
+            out.append(("note", item.label))
+        elif isinstance(item, Section):
+            out.append(("group", item.label, shape(item.items)))
+        elif isinstance(item, Repeat):
+            instances = tuple(shape(instance.items) for instance in item.instances)
+            out.append(("repeat", item.path, item.error, instances))
+    return tuple(out)
+
+
 def visible_pages(definition: Definition, answers: Mapping[str, Any]) -> list[int]:
     """Indexes of the pages that still have something to ask, given the answers."""
     evaluator = _Builder(definition, answers, definition.settings.default_language, {}, {}, {})

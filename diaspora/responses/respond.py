@@ -179,9 +179,13 @@ def save_page(
     move: Move = "next",
     language: str | None = None,
     expected_version: int | None = None,
+    keep_page: bool = False,
 ) -> PageSave:
     """Store one page's answers (always, so nothing typed correctly is lost) and decide
-    where to go: "next"/"review" validate the page first; "back"/"stay" do not."""
+    where to go: "next"/"review" validate the page first; "back"/"stay" do not.
+
+    `keep_page` leaves the resume point alone (background saves while typing).
+    """
     response = _own_draft(session, actor, response_id)
     if expected_version is not None and expected_version != response.version:
         raise Conflict("This survey was changed in another window; reload the page.")
@@ -211,7 +215,8 @@ def save_page(
         elif move == "review":
             target = None
     response.answers = stored
-    response.current_page = len(page_list) if target is None else target
+    if not keep_page:
+        response.current_page = len(page_list) if target is None else target
     response.updated_at = utcnow()
     response.version += 1
     session.add(response)

@@ -136,6 +136,14 @@ def test_skip_logic_hides_questions_and_pages(alice, session, world) -> None:
     )
     assert fragment.status_code == 200 and "<html" not in fragment.text
     assert 'id="questions"' in fragment.text and 'name="modes"' not in fragment.text
+    # nothing to re-render: 204, so what is being typed elsewhere is never overwritten
+    same = alice.post(
+        "/survey/page/6/refresh",
+        data={"willing": "no", "contributions": "mentoring"},
+        headers={"X-CSRF-Token": alice.token, "HX-Request": "true"},
+    )
+    assert same.status_code == 204
+    assert draft_of(session, world.alice).answers["contributions"] == ["mentoring"]
 
 
 def test_errors_sit_next_to_fields_and_keep_what_was_typed(alice, session, world) -> None:

@@ -292,7 +292,8 @@ async def save(index: int, request: Request, session: SessionDep, user: MemberUs
 
 @router.post("/page/{index}/refresh")
 async def refresh(index: int, request: Request, session: SessionDep, user: MemberUser) -> Response:
-    """htmx: save what is typed and re-render the questions (skip logic applied at once)."""
+    """htmx: save what is typed; re-render the questions only when what they show changes
+    (skip logic, a value that cannot be read), so typing elsewhere is never overwritten."""
     draft = _draft(session, user)
     if draft is None:
         raise NotFound("You have no survey in progress.")
@@ -304,6 +305,10 @@ async def refresh(index: int, request: Request, session: SessionDep, user: Membe
         path: max(pageform.instance_count(values, path), 1)
         for path in _repeat_paths(definition, index)
     }
+    language = _language(request, definition)
+    before = pageform.build_page(
+        definition, draft.answers or {}, index, language=language, raw=values, rows=rows
+    )
     result = respond.save_page(
         session=session,
         actor=user,
@@ -311,8 +316,20 @@ async def refresh(index: int, request: Request, session: SessionDep, user: Membe
         page_index=index,
         form=values,
         move="stay",
-        language=_language(request, definition),
+        language=language,
+        keep_page=True,
     )
+    after = pageform.build_page(
+        definition,
+        result.answers,
+        index,
+        language=language,
+        raw=values,
+        errors=result.errors,
+        rows=rows,
+    )
+    if pageform.shape(before.items) == pageform.shape(after.items):
+        return Response(status_code=204)
     return _render_page(
         request,
         session,
