@@ -17,6 +17,8 @@ from sqlmodel import Session, col, func, select
 from diaspora.accounts.models import Role, User
 from diaspora.accounts.permissions import is_staff, require
 from diaspora.assignments.models import Assignment
+from diaspora.audit.models import AuditEvent
+from diaspora.audit.service import history as audit_history
 from diaspora.audit.service import record
 from diaspora.common import new_token, token_hash, utcnow
 from diaspora.consent.service import has_active_consent
@@ -849,6 +851,29 @@ def entry_by_token(*, session: Session, actor: User, token: str) -> ShortlistEnt
     if entry is None or not token or entry.member_id != profile.id:
         raise NotFound("This link is not valid for your account.")
     return entry
+
+
+# --- history ------------------------------------------------------------------------------
+
+
+def history(*, session: Session, actor: User, entity: str, entity_id: int) -> list[AuditEvent]:
+    """A record's audit trail for its page; outside staff, members show as a role, not an id
+    (an id seen across requests would let an institution link a pseudonymous member)."""
+    events = list(audit_history(session=session, entity=entity, entity_id=entity_id))
+    if is_staff(actor):
+        return events
+    return [
+        AuditEvent(
+            at=e.at,
+            actor_id=None if e.actor_role == Role.member and e.actor_id != actor.id else e.actor_id,
+            actor_role=e.actor_role,
+            action=e.action,
+            entity=e.entity,
+            entity_id=e.entity_id,
+            details=e.details,
+        )
+        for e in events
+    ]
 
 
 # --- vocabulary ---------------------------------------------------------------------------

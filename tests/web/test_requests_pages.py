@@ -226,6 +226,10 @@ def test_it_answers_through_the_contact_link_for_the_signed_in_member_only(
     session.refresh(entry)
     assert entry.status == "interested"
     assert "Your answer" in alice.get(f"/opportunities/{req.id}").text
+    # The institution sees that a member answered, never which account did.
+    history = as_user(world.carol).get(f"/institution/requests/{req.id}").text
+    assert "shortlist.interested" in history and f"member #{world.alice.id}" not in history
+    assert f"member #{world.alice.id}" in as_user(world.sam).get(f"/staff/requests/{req.id}").text
 
 
 def test_it_lists_fitting_opportunities_and_records_interest(session, world, as_user) -> None:

@@ -10,9 +10,9 @@ from starlette.responses import RedirectResponse, Response
 
 from diaspora.accounts.models import User
 from diaspora.assignments import service as assignments
-from diaspora.audit import service as audit
 from diaspora.errors import Conflict, DomainError, InvalidTransition, ValidationFailed
 from diaspora.institutions import service as institutions
+from diaspora.placements import service as placements
 from diaspora.placements.states import ASSIGNMENT_STATES
 from diaspora.vocab import MODES
 from web.deps import InstitutionUser, MemberUser, SessionDep, SettingsDep, StaffUser
@@ -88,7 +88,9 @@ def _detail(
             "can": assignments.capabilities(a, user),
             "base": _base(user),
             "modes": MODES,
-            "events": audit.history(session=session, entity="assignment", entity_id=a.id or 0),
+            "events": placements.history(
+                session=session, actor=user, entity="assignment", entity_id=a.id or 0
+            ),
             "errors": errors or {},
             "values": values or {},
         },

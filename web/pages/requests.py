@@ -160,7 +160,9 @@ def _institution_detail(
                 assignments.get_all_assignments(session=session, actor=user, request_id=req.id),
             ),
             "taken": placements.positions_taken(session, req.id or 0),
-            "events": audit.history(session=session, entity="request", entity_id=req.id or 0),
+            "events": placements.history(
+                session=session, actor=user, entity="request", entity_id=req.id or 0
+            ),
             "errors": errors or {},
             "isced": ISCED_LEVELS,
         },
