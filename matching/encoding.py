@@ -25,6 +25,7 @@ from matching.taxonomy import ConceptMatch, Taxonomy
 from matching.text import normalise, stem, tokens
 
 WORD_BUCKETS = 1 << 18
+SURE_MATCH = 0.85  # below this mapping confidence a phrase's words are indexed as well
 FACTORS = (
     "essential_skills",
     "desirable_skills",
@@ -210,12 +211,11 @@ class Encoder:
         for r, m in enumerate(members):
             for p in m.skills:
                 hits = found[p]
-                if hits:
-                    for h in hits:
-                        s_rows.append(r)
-                        s_cols.append(skill_col[h.concept_id] - base)
-                        s_vals.append(h.score)
-                else:
+                for h in hits:
+                    s_rows.append(r)
+                    s_cols.append(skill_col[h.concept_id] - base)
+                    s_vals.append(h.score)
+                if not hits or hits[0].score < SURE_MATCH:
                     for w in tokens(p):
                         w_rows.append(r)
                         w_cols.append(self.word_column(w))
@@ -224,15 +224,14 @@ class Encoder:
                     s_rows.append(r)
                     s_cols.append(skill_col[sid] - base)
                     s_vals.append(1.0)
-            occupations = [
-                (occ_col[h.concept_id], h.score) for h in title_found.get(m.occupation, ())
-            ]
+            title_hits = title_found.get(m.occupation, ())
+            occupations = [(occ_col[h.concept_id], h.score) for h in title_hits]
             occupations += [(c, 1.0) for c in self._code_evidence(m.occupation_code)]
             if occupations:
                 t_rows.extend([r] * len(occupations))
                 t_cols.extend(c for c, _ in occupations)
                 t_vals.extend(self.title_weight * score for _, score in occupations)
-            elif m.occupation:
+            if m.occupation and (not title_hits or title_hits[0].score < SURE_MATCH):
                 for w in tokens(m.occupation):
                     w_rows.append(r)
                     w_cols.append(self.word_column(w))
@@ -310,17 +309,19 @@ class Encoder:
                 hits = found[p]
                 concepts = [(h.concept_id, self.skill_col[h.concept_id], h.score) for h in hits]
                 words: list[tuple[str, int, float]] = []
-                if concepts:
-                    for _, col, score in concepts:
-                        per_factor[factor][col] += share * score / len(concepts)
-                        s_cols.append(col - self.skill_base)
-                        s_vals.append(score)
-                else:
+                for _, col, score in concepts:
+                    per_factor[factor][col] += share * score / len(concepts)
+                    s_cols.append(col - self.skill_base)
+                    s_vals.append(score)
+                # Unmapped or unsure phrases are (also) matched by their words, for the credit
+                # the concept mapping could not vouch for.
+                sure = max((score for _, _, score in concepts), default=0.0)
+                if sure < SURE_MATCH:
                     stems = list(dict.fromkeys(tokens(p)))
                     total = sum(self.idf(w) for w in stems) or 1.0
                     for w in stems:
                         col = self.word_column(w)
-                        frac = self.idf(w) / total
+                        frac = self.idf(w) / total * (1.0 - sure)
                         words.append((w, col, frac))
                         per_factor[factor][col] += share * frac
                 skills.append(RequestSkill(p, kind, concepts, words))

@@ -547,7 +547,8 @@ class MatchIndex:
                     break
             if coverage is None and skill.words:
                 credit = sum(frac for _, col, frac in skill.words if values[col_pos[col]] > 0)
-                if credit >= 0.5:
+                # Covered when most of the phrase's weighted words are among the member's.
+                if credit > 0 and credit >= 0.5 * sum(frac for _, _, frac in skill.words):
                     stems = {w for w, _, _ in skill.words}
                     quoted = [
                         p
