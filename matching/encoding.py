@@ -118,7 +118,7 @@ class Encoder:
             if c.isco_group:
                 self.group_members[c.isco_group].append(i)
         self.evidence = self._skill_evidence(occupations, max_skill_occupations)
-        self.word_idf = self._word_idf()
+        self.word_idf, self.max_idf = taxonomy.word_idf()
 
     # -- static tables ------------------------------------------------------------------------
 
@@ -145,18 +145,6 @@ class Encoder:
             (np.array(vals, dtype=np.float64), (rows, cols)),
             shape=(len(self.skill_ids), len(occupations)),
         )
-
-    def _word_idf(self) -> dict[str, float]:
-        """Inverse document frequency of word stems over the taxonomy's labels (fixed, not per index)."""
-        df: dict[str, int] = defaultdict(int)
-        n = 0
-        for c in self.taxonomy.concepts:
-            for text, _ in c.all_labels():
-                n += 1
-                for w in set(tokens(text)):
-                    df[w] += 1
-        self.max_idf = math.log(n + 1) + 1
-        return {w: math.log((n + 1) / (d + 1)) + 1 for w, d in df.items()}
 
     def idf(self, word: str) -> float:
         """Weight of a word stem: rare words count more; unknown words count most."""
@@ -193,60 +181,123 @@ class Encoder:
         n = len(members)
         if n == 0:
             return sparse.csr_matrix((0, self.n_columns), dtype=np.float32)
-        phrases = list(dict.fromkeys(p for m in members for p in m.skills))
-        found = dict(zip(phrases, self.skill_matches(phrases), strict=True))
-        titles = list(dict.fromkeys(m.occupation for m in members if m.occupation))
-        title_found = {t: self.title_matches(t) for t in titles}
+        # Each distinct phrase and title is mapped once; members are then incidence matrices
+        # over them, so the per-member work is one list of ids.
+        phrase_id: dict[str, int] = {}
+        title_id: dict[str, int] = {}
+        flat: list[int] = []
+        lengths = np.zeros(n, dtype=np.int64)
+        titled: list[tuple[int, int]] = []
+        extras: list[Member] = []
+        for r, m in enumerate(members):
+            ids = [phrase_id.setdefault(p, len(phrase_id)) for p in m.skills]
+            flat.extend(ids)
+            lengths[r] = len(ids)
+            if m.occupation:
+                titled.append((r, title_id.setdefault(m.occupation, len(title_id))))
+            if m.skill_ids or m.occupation_code:
+                extras.append(m)
+        phrases = list(phrase_id)
+        p_skills, p_words = self._phrase_table(phrases, self.skill_matches(phrases))
+        indptr = np.concatenate([[0], np.cumsum(lengths)])
+        has = sparse.csr_matrix(
+            (np.ones(len(flat)), np.asarray(flat, dtype=np.int64), indptr), shape=(n, len(phrases))
+        )
+        skills = sparse.csr_matrix(has @ p_skills)
+        words = sparse.csr_matrix(has @ p_words)
+        titles = list(title_id)
+        t_occ, t_words = self._title_table(titles)
+        t_rows = np.array([r for r, _ in titled], dtype=np.int64)
+        t_cols = np.array([t for _, t in titled], dtype=np.int64)
+        has_title = sparse.csr_matrix(
+            (np.ones(len(titled)), (t_rows, t_cols)), shape=(n, len(titles))
+        )
+        occupations = sparse.csr_matrix(has_title @ t_occ)
+        words = sparse.csr_matrix(words + has_title @ t_words)
+        if extras:
+            skills, occupations = self._given_codes(members, skills, occupations)
+        # A skill named twice still counts once.
+        np.minimum(skills.data, 1.0, out=skills.data)
+        words.data[:] = 1.0
+        occ, grp = self._posterior(skills, occupations)
+        skills_full = sparse.csr_matrix(
+            (skills.data, skills.indices + self.skill_base, skills.indptr),
+            shape=(n, self.n_columns),
+        )
+        out = sparse.csr_matrix(occ + grp + skills_full + words, dtype=np.float32)
+        out.sort_indices()
+        return out
+
+    def _phrase_table(
+        self, phrases: list[str], found: list[tuple[ConceptMatch, ...]]
+    ) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+        """Per phrase: its skill concepts (by confidence) and, when unsure, its word columns."""
         s_rows: list[int] = []
         s_cols: list[int] = []
         s_vals: list[float] = []
-        t_rows: list[int] = []
-        t_cols: list[int] = []
-        t_vals: list[float] = []
         w_rows: list[int] = []
         w_cols: list[int] = []
-        skill_col = self.skill_col
-        occ_col = self.occupation_col
         base = self.skill_base
-        for r, m in enumerate(members):
-            for p in m.skills:
-                hits = found[p]
-                for h in hits:
-                    s_rows.append(r)
-                    s_cols.append(skill_col[h.concept_id] - base)
-                    s_vals.append(h.score)
-                if not hits or hits[0].score < SURE_MATCH:
-                    for w in tokens(p):
-                        w_rows.append(r)
-                        w_cols.append(self.word_column(w))
-            for sid in m.skill_ids:
-                if sid in skill_col:
-                    s_rows.append(r)
-                    s_cols.append(skill_col[sid] - base)
-                    s_vals.append(1.0)
-            title_hits = title_found.get(m.occupation, ())
-            occupations = [(occ_col[h.concept_id], h.score) for h in title_hits]
-            occupations += [(c, 1.0) for c in self._code_evidence(m.occupation_code)]
-            if occupations:
-                t_rows.extend([r] * len(occupations))
-                t_cols.extend(c for c, _ in occupations)
-                t_vals.extend(self.title_weight * score for _, score in occupations)
-            if m.occupation and (not title_hits or title_hits[0].score < SURE_MATCH):
-                for w in tokens(m.occupation):
-                    w_rows.append(r)
+        for i, (p, hits) in enumerate(zip(phrases, found, strict=True)):
+            for h in hits:
+                s_rows.append(i)
+                s_cols.append(self.skill_col[h.concept_id] - base)
+                s_vals.append(h.score)
+            if not hits or hits[0].score < SURE_MATCH:
+                for w in dict.fromkeys(tokens(p)):
+                    w_rows.append(i)
                     w_cols.append(self.word_column(w))
-        skills = _max_duplicates(n, len(self.skill_ids), s_rows, s_cols, s_vals)
-        # A title and a code naming the same occupation count once (the surer of the two).
-        titles_m = _max_duplicates(n, len(self.occupation_ids), t_rows, t_cols, t_vals)
-        occ, grp = self._posterior(skills, titles_m)
-        words = _max_duplicates(n, self.n_columns, w_rows, w_cols, [1.0] * len(w_rows))
-        skills_full = sparse.csr_matrix(
-            (skills.data, skills.indices + base, skills.indptr), shape=(n, self.n_columns)
+        shape = (len(phrases), len(self.skill_ids))
+        return (
+            _max_duplicates(*shape, s_rows, s_cols, s_vals),
+            _max_duplicates(len(phrases), self.n_columns, w_rows, w_cols, [1.0] * len(w_rows)),
         )
-        out = occ + grp + skills_full + words
-        out = sparse.csr_matrix(out, dtype=np.float32)
-        out.sort_indices()
-        return out
+
+    def _title_table(self, titles: list[str]) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+        """Per title: evidence for occupations and, when unsure, its word columns."""
+        o_rows: list[int] = []
+        o_cols: list[int] = []
+        o_vals: list[float] = []
+        w_rows: list[int] = []
+        w_cols: list[int] = []
+        found = self.taxonomy.match_many(titles, kind="occupation")
+        for i, (title, hits) in enumerate(zip(titles, found, strict=True)):
+            for h in hits:
+                o_rows.append(i)
+                o_cols.append(self.occupation_col[h.concept_id])
+                o_vals.append(self.title_weight * h.score)
+            if not hits or hits[0].score < SURE_MATCH:
+                for w in dict.fromkeys(tokens(title)):
+                    w_rows.append(i)
+                    w_cols.append(self.word_column(w))
+        return (
+            _max_duplicates(len(titles), len(self.occupation_ids), o_rows, o_cols, o_vals),
+            _max_duplicates(len(titles), self.n_columns, w_rows, w_cols, [1.0] * len(w_rows)),
+        )
+
+    def _given_codes(
+        self, members: Sequence[Member], skills: sparse.csr_matrix, occupations: sparse.csr_matrix
+    ) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+        """Add skills and occupations members gave as taxonomy ids or codes (full confidence)."""
+        s_rows: list[int] = []
+        s_cols: list[int] = []
+        o_rows: list[int] = []
+        o_cols: list[int] = []
+        for r, m in enumerate(members):
+            for sid in m.skill_ids:
+                if sid in self.skill_col:
+                    s_rows.append(r)
+                    s_cols.append(self.skill_col[sid] - self.skill_base)
+            for c in self._code_evidence(m.occupation_code):
+                o_rows.append(r)
+                o_cols.append(c)
+        n = len(members)
+        given_s = _max_duplicates(n, skills.shape[1], s_rows, s_cols, [1.0] * len(s_rows))
+        given_o = _max_duplicates(
+            n, occupations.shape[1], o_rows, o_cols, [self.title_weight] * len(o_rows)
+        )
+        # A title and a code naming the same occupation count once (the surer of the two).
+        return skills.maximum(given_s).tocsr(), occupations.maximum(given_o).tocsr()
 
     def _posterior(
         self, skills: sparse.csr_matrix, titles: sparse.csr_matrix

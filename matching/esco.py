@@ -185,6 +185,7 @@ def load_esco(path: str | os.PathLike[str], *, use_cache: bool = True) -> Taxono
     concepts, isco_labels = read_esco(path)
     taxonomy = Taxonomy(concepts, isco_labels=isco_labels)
     if cached is not None:
+        taxonomy.word_idf()  # computed once here, then loaded with the cached copy
         try:
             cached.parent.mkdir(parents=True, exist_ok=True)
             tmp = cached.with_suffix(f".{os.getpid()}.tmp")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -193,6 +194,7 @@ class Taxonomy:
         self._vocab = dict(self._vocab)
         self._deletes: dict[str, list[str]] | None = None
         self._words: dict[str, dict[str, set[str]]] | None = None
+        self._idf: tuple[dict[str, float], float] | None = None
         self._fuzzy: dict[tuple[str, int], _FuzzyIndex] = {}
         self._cache: dict[str, dict[str, tuple[ConceptMatch, ...]]] = {k: {} for k in KINDS}
 
@@ -384,6 +386,21 @@ class Taxonomy:
     def skill_ids(self) -> list[str]:
         """Skill concept ids in a fixed order."""
         return [c.id for c in self.concepts if c.kind == "skill"]
+
+    def word_idf(self) -> tuple[dict[str, float], float]:
+        """Inverse document frequency of word stems over all labels, and the value for unseen words."""
+        # Fixed by the taxonomy, not by the members indexed, so incremental equals rebuilt.
+        if self._idf is None:
+            df: dict[str, int] = defaultdict(int)
+            n = 0
+            for c in self.concepts:
+                for text, _ in c.all_labels():
+                    n += 1
+                    for w in set(tokens(text)):
+                        df[w] += 1
+            idf = {w: math.log((n + 1) / (d + 1)) + 1 for w, d in df.items()}
+            self._idf = (idf, math.log(n + 1) + 1)
+        return self._idf
 
     # -- persistence --------------------------------------------------------------------------
 

@@ -67,6 +67,7 @@ def normalise(text: str) -> str:
     return _NON_WORD.sub(" ", folded).strip()
 
 
+@lru_cache(maxsize=1 << 18)
 def stem(word: str) -> str:
     """Crude English/French suffix stripping so 'assessing' and 'assess' meet."""
     # Longest suffixes first; keep at least four letters so short words survive.
