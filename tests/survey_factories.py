@@ -61,9 +61,11 @@ def answers(**overrides: Any) -> dict[str, Any]:
 
 def submitted(session: Session, user: User, **overrides: Any) -> Response:
     """A submitted response of `user` (a member) to the built-in survey."""
-    response, _ = respond.submit_answers(
+    stored, _ = respond.submit_answers(
         session=session, actor=user, slug=SLUG, answers=answers(**overrides)
     )
+    response = session.get(Response, stored.id)
+    assert response is not None
     return response
 
 

@@ -40,11 +40,19 @@ def definition_of(version: SurveyVersion) -> Definition:
     return _remember(key, definition)
 
 
-def load_definition(session: Session, version_id: int) -> Definition:
-    """The parsed definition of a version by id; reads the JSON only on a cache miss."""
-    created = session.exec(
-        select(SurveyVersion.created_at).where(SurveyVersion.id == version_id)
-    ).first()
+def load_definition(
+    session: Session, version_id: int, created_at: datetime | None = None
+) -> Definition:
+    """The parsed definition of a version by id; reads the JSON only on a cache miss.
+
+    Callers that already read the version's `created_at` pass it to save a query.
+    """
+    created = (
+        created_at
+        or session.exec(
+            select(SurveyVersion.created_at).where(SurveyVersion.id == version_id)
+        ).first()
+    )
     if created is None:
         raise NotFound("No such survey version.")
     key = _key(version_id, created)

@@ -23,10 +23,16 @@ from diaspora.accounts.models import User
 from diaspora.accounts.permissions import require
 from diaspora.audit.service import record
 from diaspora.errors import NotFound, ValidationFailed
-from diaspora.responses import profile as bridge
 from diaspora.responses.definitions import load_definition
 from diaspora.responses.models import Response, Source, Survey, SurveyVersion
-from diaspora.responses.respond import VersionRef, existing, published_version, store_submission
+from diaspora.responses.respond import (
+    Stored,
+    VersionRef,
+    existing,
+    published_version,
+    serialised_writes,
+    store_submission,
+)
 from surveys import Definition, ParsedSubmission, RowError, parse_kobo_json, parse_xlsx
 from surveys.submissions import iter_csv
 
@@ -104,14 +110,14 @@ def _resolve_version(
         ref = published_version(session, slug)
     else:
         row = session.exec(
-            select(SurveyVersion.id, SurveyVersion.survey_id)
+            select(SurveyVersion.id, SurveyVersion.survey_id, SurveyVersion.created_at)
             .join(Survey, col(Survey.id) == col(SurveyVersion.survey_id))
             .where(Survey.slug == slug, SurveyVersion.number == number)
         ).first()
         if row is None:
             raise NotFound(f"Survey {slug!r} has no version {number}.")
-        ref = VersionRef(row[1], row[0] or 0, number, slug)
-    return ref, load_definition(session, ref.version_id)
+        ref = VersionRef(row[1], row[0] or 0, number, slug, row[2])
+    return ref, load_definition(session, ref.version_id, ref.created_at)
 
 
 def import_file(
@@ -214,9 +220,10 @@ def _store_all(
         fresh = [s for s in batch if s.external_id not in known]
         report.duplicates += len(batch) - len(fresh)
         try:
-            for submission in fresh:
-                _store_one(session, actor, ref, definition, submission, report)
-            session.commit()
+            with serialised_writes(session):
+                for submission in fresh:
+                    _store_one(session, actor, ref, definition, submission, report)
+                session.commit()
         except IntegrityError:
             # Another import stored some of these meanwhile: redo the batch one by one.
             session.rollback()
@@ -243,28 +250,29 @@ def _store_one(
     submission: ParsedSubmission,
     report: ImportReport,
 ) -> None:
-    errors = bridge.profile_errors(definition, submission.answers)
-    if errors:
+    try:
+        store_submission(
+            session=session,
+            actor=actor,
+            ref=ref,
+            definition=definition,
+            answers=submission.answers,
+            source=report.source,
+            external_id=submission.external_id[:100],
+            submitted_at=submission.submitted_at,
+        )
+    except ValidationFailed as refused:  # raised before anything is written
         report.problems.extend(
-            Problem(None, path, reason, submission.external_id) for path, reason in errors.items()
+            Problem(None, path, reason, submission.external_id)
+            for path, reason in refused.errors.items()
         )
         return
-    store_submission(
-        session=session,
-        actor=actor,
-        ref=ref,
-        definition=definition,
-        answers=submission.answers,
-        source=report.source,
-        external_id=submission.external_id[:100],
-        submitted_at=submission.submitted_at,
-    )
     report.added += 1
 
 
 def receive_kobo(
     *, session: Session, actor: User, slug: str, payload: Any
-) -> tuple[Response, bool]:
+) -> tuple[Response | Stored, bool]:
     """One submission posted by a KoboToolbox REST Service: (response, created).
 
     A repeated post of the same instance answers with the stored response.
@@ -273,7 +281,7 @@ def receive_kobo(
     if not isinstance(payload, Mapping):
         raise ValidationFailed({"body": "expected one Kobo submission (a JSON object)"})
     ref = published_version(session, slug)
-    definition = load_definition(session, ref.version_id)
+    definition = load_definition(session, ref.version_id, ref.created_at)
     result = parse_kobo_json(definition, payload)
     if result.errors:
         errors: dict[str, str] = {}
@@ -285,21 +293,19 @@ def receive_kobo(
     found = existing(session, Source.kobo, external_id)
     if found is not None:
         return found, False
-    errors = bridge.profile_errors(definition, submission.answers)
-    if errors:
-        raise ValidationFailed(errors, "The submission does not match the member profile.")
     try:
-        response = store_submission(
-            session=session,
-            actor=actor,
-            ref=ref,
-            definition=definition,
-            answers=submission.answers,
-            source=Source.kobo,
-            external_id=external_id,
-            submitted_at=submission.submitted_at,
-        )
-        session.commit()
+        with serialised_writes(session):
+            response = store_submission(
+                session=session,
+                actor=actor,
+                ref=ref,
+                definition=definition,
+                answers=submission.answers,
+                source=Source.kobo,
+                external_id=external_id,
+                submitted_at=submission.submitted_at,
+            )
+            session.commit()
     except IntegrityError:
         session.rollback()
         found = existing(session, Source.kobo, external_id)

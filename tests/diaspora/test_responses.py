@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from diaspora.audit.models import AuditEvent
@@ -171,7 +172,7 @@ def test_it_pins_responses_and_exports_keep_every_column_ever_asked(session, wor
         slug="simple",
         answers={"full_name": "Bo", "city": "Accra"},
     )
-    assert old.version_id != new.version_id
+    assert session.get(Response, old.id).version_id != session.get(Response, new.id).version_id
     _, _, data = review.export(session=session, actor=world.sam, slug="simple", fmt="csv")
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     assert {"__version__", "full_name", "age", "city"} <= set(rows[0])
@@ -484,6 +485,7 @@ def test_a_kobo_post_is_idempotent_and_creates_a_profile_without_account(session
         session=session, actor=world.sam, slug=SLUG, payload=payload
     )
     assert (created, created_again) == (True, False) and first.id == again.id
+    first = session.get(Response, first.id)
     assert first.external_id == "abc-9" and first.source == "kobo"
     profile = session.get(MemberProfile, first.member_id)
     assert profile is not None and profile.user_id is None and profile.occupation_title == "nurse"
@@ -495,3 +497,65 @@ def test_a_kobo_post_is_idempotent_and_creates_a_profile_without_account(session
             payload={**payload, "meta/instanceID": "uuid:x", "group/birth_year": "1850"},
         )
     assert "birth_year" in caught.value.errors
+
+
+def test_a_new_member_from_a_submission_matches_the_member_services(session, world) -> None:
+    """create_member writes in a few statements what the member and consent services would."""
+    from diaspora.consent.models import Consent
+    from diaspora.members import service as members
+    from diaspora.members.models import MemberLanguage, MemberSkill
+    from diaspora.responses import profile as bridge
+    from diaspora.responses.definitions import definition_of
+
+    version = builtin(session)
+    definition = definition_of(version)
+    data = answers(sector="energy_environment", contributions=["investment", "mentoring"])
+    audit: list = []
+    fast_id = bridge.create_member(
+        session=session,
+        actor=world.sam,
+        definition=definition,
+        answers=data,
+        version_id=version.id or 0,
+        source="survey-api",
+        audit=audit,
+    )
+    session.execute(insert(AuditEvent), audit)
+    slow = members.create_profile_for(session=session, user=None)
+    bridge.apply(
+        session=session,
+        actor=world.sam,
+        definition=definition,
+        answers=data,
+        member_id=slow.id or 0,
+        version_id=version.id or 0,
+        source="survey-api",
+    )
+    session.commit()
+    fast = session.get(MemberProfile, fast_id)
+    skip = {"id", "pseudonym", "created_at", "updated_at", "last_activity_at"}
+    assert fast.model_dump(exclude=skip) == slow.model_dump(exclude=skip)
+    assert session.get(MemberIdentity, fast.id).model_dump(exclude={"member_id"}) == session.get(
+        MemberIdentity, slow.id
+    ).model_dump(exclude={"member_id"})
+
+    def rows(model, member_id, *fields):  # type: ignore[no-untyped-def]
+        found = session.exec(select(model).where(model.member_id == member_id)).all()
+        return sorted(tuple(getattr(r, f) for f in fields) for r in found)
+
+    for model, fields in (
+        (MemberSkill, ("label", "concept_id")),
+        (MemberLanguage, ("code", "level")),
+        (Consent, ("purpose", "notice_version", "withdrawn_at", "source")),
+    ):
+        assert rows(model, fast.id, *fields) == rows(model, slow.id, *fields)
+
+    def trail(member_id):  # type: ignore[no-untyped-def]
+        events = session.exec(
+            select(AuditEvent).where(
+                AuditEvent.entity == "member", AuditEvent.entity_id == str(member_id)
+            )
+        ).all()
+        return sorted((e.action, json.dumps(e.details, sort_keys=True)) for e in events)
+
+    assert trail(fast.id) == trail(slow.id)
