@@ -8,6 +8,13 @@ from diaspora.accounts.models import (
     User,
     UserSession,
 )
+from diaspora.analytics.models import (
+    AnalyticsCombo,
+    AnalyticsCount,
+    AnalyticsMemberState,
+    AnalyticsMeta,
+    AnalyticsQueue,
+)
 from diaspora.assignments.models import Assignment, AssignmentStatus
 from diaspora.audit.models import AuditEvent
 from diaspora.consent.models import Consent, Purpose
@@ -20,6 +27,11 @@ from diaspora.taxonomy.models import SkillConcept
 
 __all__ = [
     "AccessToken",
+    "AnalyticsCombo",
+    "AnalyticsCount",
+    "AnalyticsMemberState",
+    "AnalyticsMeta",
+    "AnalyticsQueue",
     "Assignment",
     "AssignmentStatus",
     "AuditEvent",

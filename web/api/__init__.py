@@ -9,7 +9,16 @@ from fastapi import APIRouter, Depends
 from web.deps import api_csrf
 
 # Each module exposes `router`; add new domains here.
-MODULES = ("health", "accounts", "members", "requests", "assignments", "reports", "surveys")
+MODULES = (
+    "health",
+    "accounts",
+    "members",
+    "requests",
+    "assignments",
+    "reports",
+    "surveys",
+    "analytics",
+)
 
 
 def build_router() -> APIRouter:

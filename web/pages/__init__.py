@@ -20,6 +20,7 @@ MODULES = (
     "reports",
     "survey",
     "staff_surveys",
+    "dashboard",
 )
 
 
