@@ -126,7 +126,9 @@ def _strip(root: ET.Element) -> ET.Element:
     for parent in list(root.iter()):
         for child in list(parent):
             cls = child.get("class", "").split()
-            if child.tag in ("script", "desc") or {"tooltip", "tooltip-overlay"} & set(cls):
+            if child.tag in ("script", "desc", ET.Comment) or {"tooltip", "tooltip-overlay"} & set(
+                cls
+            ):
                 parent.remove(child)
             elif "tooltip-trigger" in cls:
                 child.set("class", " ".join(c for c in cls if c != "tooltip-trigger"))

@@ -14,7 +14,11 @@ The rules, applied to every table before it reaches a page, an export or the API
 3. **Complement**: in tables where a member can be in several rows (languages, modes,
    contributions, skills) each row is a yes/no split of the view, so a row is also hidden
    (``x``) when the members *not* in it number 1-4.
-4. Totals: the number of members in a view under 5 is itself shown as ``< 5``.
+4. Totals: the number of members in a view under 5 is itself shown as ``< 5``; every
+   non-empty cell of such a view is then small, and no cell can be worked out from a
+   total that is not known.
+5. A table where even that leaves every cell pinned (each category holds exactly one
+   member) is not shown at all.
 
 Free-text categories (field of education, preferred duration) shown to these viewers fold
 their small rows into one "Other" row first, so an identifying label never appears.
@@ -49,8 +53,11 @@ def _pinned(values: Sequence[int], marks: Sequence[str | None]) -> bool:
 
 
 def protect_partition(values: Sequence[int]) -> list[str | None]:
-    """Markers (None = show) for cells that add up to a known total."""
+    """Markers (None = show) for cells that add up to a total shown with them (itself
+    shown as "< 5" when small, so then nothing can be subtracted from it)."""
     marks: list[str | None] = [SMALL if is_small(v) else None for v in values]
+    if is_small(sum(values)):
+        return marks
     while _pinned(values, marks):
         visible = [i for i, v in enumerate(values) if marks[i] is None and v > 0]
         if not visible:
@@ -65,7 +72,13 @@ def unprotectable(values: Sequence[int], marks: Sequence[str | None]) -> bool:
     to give away, so the table cannot be shown at all."""
     hidden = [values[i] for i, m in enumerate(marks) if m]
     nonzero = [v for v in values if v > 0]
-    return bool(hidden) and len(hidden) == len(nonzero) and sum(hidden) == len(hidden)
+    if not hidden or len(hidden) != len(nonzero):
+        return False
+    if sum(hidden) < THRESHOLD:
+        # The total is hidden too ("< 5"): only as many categories as the largest small
+        # count pins each of them to 1.
+        return len(hidden) == THRESHOLD - 1
+    return sum(hidden) == len(hidden)
 
 
 def protect_share(value: int, total: int) -> str | None:

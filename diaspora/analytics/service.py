@@ -836,7 +836,10 @@ def export(
             f"The table '{table}' is not part of this view (choose two survey rounds to compare)."
         )
     sheets: dict[str, tuple[tabular.Row, Iterable[tabular.Row]]] = {
-        t.title: ([c.label for c in t.columns], t.export_rows()) for t in chosen if t
+        # Sheet names are the table keys: unique, and within Excel's 31 characters.
+        t.key: ([c.label for c in t.columns], t.export_rows())
+        for t in chosen
+        if t
     }
     if fmt == "csv":
         ((headers, rows),) = sheets.values()
