@@ -21,8 +21,9 @@ from pygal.style import Style
 from pygal_maps_world.maps import World
 
 SVG_NS = "http://www.w3.org/2000/svg"
-# Sequential blues (light to dark) for the count classes; the first is "suppressed".
-PALETTE = ("#c9c9c9", "#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c", "#08306b")
+# Sequential blues (light to dark) for the count classes, and grey for hidden counts.
+BLUES = ("#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c", "#08306b")
+HIDDEN_COLOUR = "#9aa3ad"
 _NUMBER = re.compile(r"[a-zA-Z]|-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 
@@ -145,7 +146,7 @@ def _style(colors: Sequence[str]) -> Style:
         foreground_subtle="#5a6472",
         colors=tuple(colors),
         font_family="system-ui, sans-serif",
-        legend_font_size=22,
+        legend_font_size=16,
         label_font_size=16,
         major_label_font_size=16,
         title_font_size=22,
@@ -160,21 +161,24 @@ def world_map(
     *,
     classes: Sequence[str],
     names: dict[str, str],
+    hidden_class: bool = False,
     anchor: str = "map-row-",
     label: str = "Members by country of residence",
 ) -> str:
     """A choropleth: `cells` maps an alpha-2 code to (shown value, class index into `classes`).
 
     Each country with a value links to `#{anchor}{CODE}` (its table row) and carries its
-    count as `<title>` and `aria-label`.
+    count as `<title>` and `aria-label`. With `hidden_class`, the first class is the one of
+    hidden (small) counts and is grey.
     """
+    colours = ((HIDDEN_COLOUR,) if hidden_class else ()) + BLUES
     chart = _SimplifiedWorld(
         js=[],
-        css=[],
-        style=_style(PALETTE[: len(classes)]),
+        style=_style(colours[: len(classes)]),
         show_legend=True,
         legend_at_bottom=True,
-        legend_at_bottom_columns=min(len(classes), 4),
+        legend_at_bottom_columns=len(classes),
+        truncate_legend=-1,
         legend_box_size=18,
         width=1000,
         height=620,
@@ -234,7 +238,6 @@ def timeline(
     """Stacked weekly columns, one colour per survey version; None draws nothing."""
     chart = pygal.StackedBar(
         js=[],
-        css=[],
         style=_style(("#3182bd", "#e6550d", "#31a354", "#756bb1", "#636363", "#8c6d31")),
         width=1000,
         height=420,
@@ -244,6 +247,7 @@ def timeline(
         show_minor_x_labels=False,
         x_labels_major_every=max(1, len(weeks) // 6),
         truncate_label=-1,
+        truncate_legend=-1,
         disable_xml_declaration=True,
         print_values=False,
     )

@@ -676,7 +676,7 @@ def _map(table: Table, suppressed: bool) -> str:
         else:
             cells[code] = (value, 0)
     names = {code: country_name(code) for code in cells}
-    return charts.world_map(cells, classes=classes, names=names)
+    return charts.world_map(cells, classes=classes, names=names, hidden_class=suppressed)
 
 
 def _build(

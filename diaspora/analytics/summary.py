@@ -296,6 +296,56 @@ def _queue_changed_members(session: OrmSession, _flush_context: Any) -> None:
         enqueue(session.connection(), ids)
 
 
+# Tables whose rows carry the member they belong to, written by Core statements too
+# (the fast submission path inserts a new member's identity, skills, languages, consents
+# and responses that way; a new profile always comes with its identity row).
+_MEMBER_ROWS = {
+    "member_identity": "member_id",
+    "member_skill": "member_id",
+    "member_language": "member_id",
+    "consent": "member_id",
+    "response": "member_id",
+    "member_profile": "id",
+}
+
+
+def _bound_ids(clause: Any, column: str) -> set[Any]:
+    """Values a WHERE clause compares `column` with (=, IN), when they are plain values."""
+    found: set[Any] = set()
+    if clause is None:
+        return found
+    for node in clause.get_children() if hasattr(clause, "get_children") else ():
+        found |= _bound_ids(node, column)
+    left, right = getattr(clause, "left", None), getattr(clause, "right", None)
+    if getattr(left, "name", None) == column and right is not None:
+        value = getattr(right, "value", None)
+        if isinstance(value, int):
+            found.add(value)
+        elif isinstance(value, (list, tuple)):
+            found.update(v for v in value if isinstance(v, int))
+    return found
+
+
+@event.listens_for(OrmSession, "do_orm_execute")
+def _queue_statement_writes(state: Any) -> None:
+    """Queue the members touched by INSERT/UPDATE/DELETE statements run through a session."""
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    column = _MEMBER_ROWS.get(getattr(table, "name", ""))
+    if column is None:
+        return
+    ids: set[Any] = set()
+    params = state.parameters
+    for row in params if isinstance(params, (list, tuple)) else [params or {}]:
+        if isinstance(row, dict) and isinstance(row.get(column), int):
+            ids.add(row[column])
+    if not state.is_insert:
+        ids |= _bound_ids(getattr(state.statement, "whereclause", None), column)
+    if ids:
+        enqueue(state.session.connection(), ids)
+
+
 # --- bringing the counts up to date -----------------------------------------------------------
 
 

@@ -521,3 +521,23 @@ def test_it_counts_nothing_on_an_empty_database(session: Session) -> None:
     assert v.members == 0 and v.empty
     assert "No member has given mapping consent yet" in v.empty_message
     assert v.tables["residence"].rows == []
+
+
+def test_it_counts_members_written_by_the_fast_submission_path(
+    session: Session, data: Data
+) -> None:
+    """Submissions without an account write the profile with Core statements; they count."""
+    from diaspora.responses import respond
+    from tests.survey_factories import SLUG, answers, builtin
+
+    builtin(session)
+    respond.submit_answers(session=session, actor=data.staff, slug=SLUG,
+                           answers=answers(residence_country="CA", email="new@example.org"))  # fmt: skip
+    session.commit()
+    v = view(session, data.staff)
+    assert column(v.tables["residence"], "members")["Canada"] == 1
+    assert v.members == 11
+    summary.refresh(session)
+    kept = _counts(session)
+    summary.rebuild(session)
+    assert _counts(session) == kept
