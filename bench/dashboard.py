@@ -470,7 +470,7 @@ def main() -> None:
     out.write(
         "\nUpkeep (seconds): bulk load with indexes, building the summary counts from scratch,\n"
     )
-    out.write("applying 1,000 changed members to them (what a dashboard view does first)\n\n")
+    out.write("re-counting 1,000 queued (changed) members (what a dashboard view does first)\n\n")
     out.write(
         f"| {'backend':<10} | {'load':>8} | {'build summary':>13} | {'refresh 1,000':>13} |\n"
     )

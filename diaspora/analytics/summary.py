@@ -16,13 +16,16 @@ An item is ``(dim, key1, key2)``: e.g. ``("gen", "female", "")``, ``("sup", "nur
 care", "NL")`` (willing members with the skill, by residence), ``("resp", "2",
 "2026-03-02")`` (submitted responses of version 2 in the week starting that Monday).
 
-How it stays current: ORM hooks queue the id of every member whose profile, skills,
-languages or responses change, in the writer's own transaction (cheap, no contention).
-`refresh` (run before every dashboard read) recomputes those members' contributions,
-applies the difference with their stored previous contribution (`analytics_member_state`)
-and clears the queue. Writes that bypass the ORM (bulk loads) call `rebuild`, which
-recreates everything with set-based SQL: the combination counts from the members, then
-every other slice rolled up from those (far fewer rows than members).
+How it stays current: session hooks queue the id of every member whose profile, skills,
+languages, consents or responses change, in the writer's own transaction (cheap, no
+contention): ORM flushes, and INSERT/UPDATE/DELETE statements run through a session (the
+fast submission path writes new members that way). `refresh` (run before every dashboard
+read) recomputes those members' contributions, applies the difference with their stored
+previous contribution (`analytics_member_state`) and clears the queue. Writes that bypass
+sessions altogether (a bulk load on a raw connection) call `rebuild`, which recreates
+everything with set-based SQL: the combination counts from the members, every other slice
+rolled up from those (far fewer rows than members) or, for skills, counted over the
+member-skill rows.
 
 Only `consent_mapping` decides whether a member counts: erased members keep their coarse
 attributes and still count while their mapping consent is active (erasure keeps the
