@@ -12,6 +12,7 @@ def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker nam
 
 
 LABELS = (
+    N_("Most common skills (top 25)"),
     N_("draft"),
     N_("submitted"),
     N_("approved"),
