@@ -1203,8 +1203,17 @@ def load_demo(
         )
     session.commit()
 
-    # Matching has run on every open request, so staff find ranked, explained shortlists.
+    # The taxonomy behind skill suggestions and matching: ESCO when a download is at hand
+    # (DIASPORA_ESCO_PATH), otherwise the small built-in set.
     from diaspora.placements import service as placements
+    from diaspora.taxonomy import service as taxonomy
+
+    if esco_path is not None and Path(esco_path).exists():
+        taxonomy.import_esco(session=session, actor=None, path=Path(esco_path))
+    else:
+        taxonomy.load_builtin(session=session)
+
+    # Matching has run on every open request, so staff find ranked, explained shortlists.
 
     for req in created_requests:
         if req.status == "approved":
