@@ -75,5 +75,9 @@ def test_it_enforces_the_access_rule(rule: Rule, app, session, as_user) -> None:
         seen[persona] = _classify(response)
         if seen[persona] == "ok" and persona not in ("sam", "ada") and rule.expect[persona] == "ok":
             # Nobody but staff may ever get someone else's record back.
-            assert "bob@example.org" not in response.text or persona == "bob" or "/api/v1/users" in path
+            assert (
+                "bob@example.org" not in response.text
+                or persona == "bob"
+                or "/api/v1/users" in path
+            )
     assert seen == rule.expect
