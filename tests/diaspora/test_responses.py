@@ -71,8 +71,8 @@ def test_it_lists_every_problem_of_a_bad_form_with_sheet_row_and_column(session,
     bad = xlsform(
         [
             ["type", "name", "label", "relevant"],
-            ["geopoint", "where", "Where", ""],
-            ["barcode", "code", "Code", ""],
+            ["not_a_type", "where", "Where", ""],
+            ["select_one nolist", "code", "Code", ""],
         ]
     )
     with pytest.raises(ValidationFailed) as caught:
@@ -80,8 +80,8 @@ def test_it_lists_every_problem_of_a_bad_form_with_sheet_row_and_column(session,
     problems = list(caught.value.errors.values())
     assert len(problems) >= 2
     assert all("sheet 'survey'" in p for p in problems)
-    assert any("row 2" in p and "geopoint" in p for p in problems)
-    assert any("row 3" in p and "barcode" in p for p in problems)
+    assert any("row 2" in p and "not_a_type" in p for p in problems)
+    assert any("row 3" in p and "nolist" in p for p in problems)
     assert session.exec(select(service.Survey)).first() is None
 
 
@@ -559,3 +559,42 @@ def test_a_new_member_from_a_submission_matches_the_member_services(session, wor
         return sorted((e.action, json.dumps(e.details, sort_keys=True)) for e in events)
 
     assert trail(fast.id) == trail(slow.id)
+
+
+def test_the_cli_imports_forms_and_submissions_and_exports(tmp_path, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from diaspora.cli import app
+    from diaspora.config import get_settings
+    from tests.surveys.forms import SURVEY_XLSX
+
+    monkeypatch.setenv("DIASPORA_SQLITE_PATH", str(tmp_path / "cli.db"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+        done = runner.invoke(app, ["survey", "import", str(SURVEY_XLSX), "--publish"])
+        assert done.exit_code == 0, done.output
+        assert done.stdout.strip().splitlines()[-1] == SLUG
+        bad = tmp_path / "bad.xlsx"
+        bad.write_bytes(xlsform([["type", "name", "label"], ["not_a_type", "g", "Where"]]))
+        refused = runner.invoke(app, ["survey", "import", str(bad)])
+        assert refused.exit_code == 1, refused.output
+        assert "row 2" in refused.output and "Traceback" not in refused.output
+        data = tmp_path / "kobo.csv"
+        data.write_bytes(kobo_csv([kobo_row(1), kobo_row(2, **{"group/birth_year": "x"})]))
+        args = ["survey", "import-submissions", str(data), "--survey", SLUG]
+        first = runner.invoke(app, args)
+        assert first.exit_code == 0, first.output
+        assert "added: 1" in first.stdout and "bad rows: 1" in first.stdout
+        assert "row 3, birth_year" in first.stdout
+        again = runner.invoke(app, args)
+        assert "added: 0" in again.stdout and "already present: 1" in again.stdout
+        out = tmp_path / "out.json"
+        exported = runner.invoke(
+            app, ["survey", "export", SLUG, "--format", "json", "--out", str(out)]
+        )
+        assert exported.exit_code == 0 and json.loads(out.read_text())[0]["__version__"] == "1"
+    finally:
+        get_settings.cache_clear()

@@ -103,7 +103,11 @@ def test_it_walks_the_pages_with_progress_and_submits_to_the_profile(alice, sess
     review = alice.get("/survey/review")
     assert review.status_code == 200
     assert "France" in review.text and "Lyon" in review.text and "triage" in review.text
-    assert 'href="/survey/page/4"' in review.text  # a "change" link per page
+    assert 'href="/survey/page/4?from=review"' in review.text  # a "change" link per page
+    change = alice.get("/survey/page/2?from=review")
+    assert 'value="review"' in change.text
+    back = post(alice, "/survey/page/2?from=review", {**PAGES[2], "action": "review"})
+    assert back.headers["location"] == "/survey/review"
     done = post(alice, "/survey/submit")
     assert done.status_code == 303 and done.headers["location"].startswith("/survey/responses/")
     thanks = alice.get(done.headers["location"])
@@ -227,6 +231,17 @@ def test_arabic_is_right_to_left_with_arabic_labels(alice, world) -> None:
     assert "Consentement" in french.text and "Suivant" in french.text
 
 
+def test_skill_suggestions_come_from_the_taxonomy(alice, session, world) -> None:
+    from diaspora.taxonomy.service import load_builtin
+
+    load_builtin(session=session)
+    options = alice.get("/survey/skills?skills=teach", headers={"HX-Request": "true"})
+    assert options.status_code == 200 and "<option value=" in options.text
+    assert "teaching" in options.text.lower()
+    occupations = alice.get("/survey/skills?kind=occupation&occupation=physio")
+    assert "physiotherapist" in occupations.text
+
+
 def test_it_shows_a_members_own_response_but_hides_it_from_others(as_user, session, world) -> None:
     response = submitted(session, world.alice)
     assert as_user(world.alice).get(f"/survey/responses/{response.id}").status_code == 200
@@ -269,7 +284,7 @@ def upload(client, path: str, data: bytes, filename: str, **fields):  # type: ig
 @pytest.mark.parametrize(
     "data,filename,words",
     [
-        (xlsform([["type", "name", "label"], ["geopoint", "g", "Where"]]), "f.xlsx", "row 2"),
+        (xlsform([["type", "name", "label"], ["not_a_type", "g", "Where"]]), "f.xlsx", "row 2"),
         (SIMPLE, "form.xlsm", "macro"),
         (
             rewrite_zip(SIMPLE, {}, {"xl/media/pad.bin": b"\x00" * (5 * 1024**2)}),

@@ -168,6 +168,7 @@ def _render_page(
         skill_boxes=SKILL_BOXES,
         saved=saved,
         last_page=view.next is None,
+        from_review=request.query_params.get("from") == "review",
     )
     response = render(request, template, ctx, status_code=status_code)
     return _remember_language(request, response)
