@@ -20,17 +20,55 @@ INPUT_TYPES = frozenset({"text", "integer", "decimal", "date", "time", "datetime
 SELECT_TYPES = frozenset({"select_one", "select_multiple"})
 # Platform types: answered with the platform's own widgets and reference data.
 PLATFORM_TYPES = frozenset({"country", "language", "skill", "occupation"})
-# Filled by the server, never asked.
-META_TYPES = frozenset({"start", "end", "today"})
+# Location answers: text "lat lon [alt acc]"; geotrace/geoshape join points with ";".
+GEO_TYPES = frozenset({"geopoint", "geotrace", "geoshape"})
+# File answers: the file name as text, as Kobo/ODK exports give them.  The web form
+# cannot upload files; such answers arrive through submission imports.
+MEDIA_TYPES = frozenset({"image", "audio", "video", "file", "background-audio"})
+# Other device widgets kept for imported forms: answered as text on the web.
+DEVICE_TYPES = frozenset({"barcode", "acknowledge", "range", "rank"})
+# Filled by the server where meaningful (start/end/today), never asked; device and
+# account metadata (deviceid, username, ...) are only accepted from imported submissions.
+SERVER_META_TYPES = frozenset({"start", "end", "today"})
+META_TYPES = SERVER_META_TYPES | frozenset(
+    {
+        "deviceid",
+        "subscriberid",
+        "simserial",
+        "phonenumber",
+        "username",
+        "email",
+        "audit",
+        "start-geopoint",
+        "background-geopoint",
+        "uri:deviceid",
+        "uri:subscriberid",
+        "uri:simserial",
+        "uri:phonenumber",
+        "uri:username",
+        "uri:email",
+        "hidden",
+    }
+)
 DISPLAY_TYPES = frozenset({"note"})
 QUESTION_TYPES = (
-    INPUT_TYPES | SELECT_TYPES | PLATFORM_TYPES | META_TYPES | DISPLAY_TYPES | {"calculate"}
+    INPUT_TYPES
+    | SELECT_TYPES
+    | PLATFORM_TYPES
+    | GEO_TYPES
+    | MEDIA_TYPES
+    | DEVICE_TYPES
+    | META_TYPES
+    | DISPLAY_TYPES
+    | {"calculate"}
 )
 
 OTHER_CHOICE = "other"
 OTHER_SUFFIX = "_other"
 
 Translations = dict[str, str]
+# Media per kind ("image", "big-image", "audio", "video") then language: file name.
+Media = dict[str, dict[str, str]]
 
 
 class _Frozen(BaseModel):
@@ -43,6 +81,7 @@ class Choice(_Frozen):
     name: str
     label: Translations = Field(default_factory=dict)
     extra: dict[str, str] = Field(default_factory=dict)
+    media: Media = Field(default_factory=dict)
 
 
 class ChoiceList(_Frozen):
@@ -76,6 +115,10 @@ class Question(_Frozen):
     parameters: dict[str, str] = Field(default_factory=dict)
     # Member-profile field this answer feeds (see surveys.bindings).
     bind: str | None = None
+    media: Media = Field(default_factory=dict)
+    # Display-only and custom columns (bind::x, body::x, instance::x, rows, autoplay,
+    # buttonText, ...) keyed by the full column header; kept for the XLSForm round trip.
+    attributes: dict[str, str] = Field(default_factory=dict)
 
     @property
     def holds_answer(self) -> bool:
@@ -99,6 +142,8 @@ class Group(_Frozen):
     appearance: str = ""
     repeat_count: str = ""
     children: tuple[Node, ...] = ()
+    media: Media = Field(default_factory=dict)
+    attributes: dict[str, str] = Field(default_factory=dict)
 
 
 Node = Annotated[Question | Group, Field(discriminator="kind")]

@@ -115,80 +115,57 @@ _SIMPLE_TYPES = {
     "phone_number": "phone number",
     **{name: name for name in PLATFORM_TYPES},
 }
-_UNSUPPORTED_TYPES = {
-    **dict.fromkeys(
-        [
+
+
+def _same(names: Sequence[str], target: str | None = None) -> dict[str, str]:
+    return {name: target or name for name in names}
+
+
+_SIMPLE_TYPES.update(
+    {
+        **_same(
+            ["geopoint", "gps", "location", "q_geopoint", "q_location", "add_location_prompt"],
             "geopoint",
-            "gps",
-            "location",
-            "q_geopoint",
-            "q_location",
-            "add_location_prompt",
-            "geotrace",
-            "geoshape",
-            "q_geoshape",
-            "q_geotrace",
-            "start-geopoint",
-            "background-geopoint",
-            "osm",
-        ],
-        "location questions need a device",
-    ),
-    **dict.fromkeys(
-        [
+        ),
+        **_same(["geotrace", "q_geotrace"], "geotrace"),
+        **_same(["geoshape", "q_geoshape"], "geoshape"),
+        **_same(["barcode", "q_barcode", "add_barcode_prompt"], "barcode"),
+        **_same(
+            ["image", "photo", "q_picture", "q_image", "add_image_prompt", "add_photo_prompt"],
             "image",
-            "photo",
-            "q_picture",
-            "q_image",
-            "add_image_prompt",
-            "add_photo_prompt",
-            "audio",
-            "q_audio",
-            "add_audio_prompt",
-            "video",
-            "q_video",
-            "add_video_prompt",
-            "file",
-            "add_file_prompt",
-            "background-audio",
-            "audit",
-        ],
-        "media and file uploads are not supported",
-    ),
-    **dict.fromkeys(
-        ["barcode", "q_barcode", "add_barcode_prompt"], "barcode scanning needs a device"
-    ),
-    **dict.fromkeys(["range"], "range widgets are not supported"),
-    **dict.fromkeys(
-        ["acknowledge", "trigger", "q_acknowledge", "add_acknowledge_prompt"],
-        "acknowledge/trigger questions are not supported",
-    ),
-    **dict.fromkeys(["hidden"], "hidden questions are not supported; use calculate"),
-    **dict.fromkeys(
-        [
-            "deviceid",
-            "imei",
-            "device_id",
-            "get_device_id",
-            "simserial",
-            "sim_id",
-            "get_sim_id",
-            "subscriberid",
-            "subscriber_id",
-            "get_subscriber_id",
-            "phonenumber",
-            "get_phone_number",
-            "username",
-            "email",
-            "uri:deviceid",
-            "uri:simserial",
-            "uri:subscriberid",
-            "uri:phonenumber",
-            "uri:username",
-            "uri:email",
-        ],
-        "device metadata is not available to a web survey",
-    ),
+        ),
+        **_same(["audio", "q_audio", "add_audio_prompt"], "audio"),
+        **_same(["video", "q_video", "add_video_prompt"], "video"),
+        **_same(["file", "add_file_prompt"], "file"),
+        "background-audio": "background-audio",
+        **_same(
+            ["acknowledge", "trigger", "q_acknowledge", "add_acknowledge_prompt"], "acknowledge"
+        ),
+        "range": "range",
+        "hidden": "hidden",
+        **_same(["deviceid", "imei", "device_id", "get_device_id"], "deviceid"),
+        **_same(["simserial", "sim_id", "get_sim_id"], "simserial"),
+        **_same(["subscriberid", "subscriber_id", "get_subscriber_id"], "subscriberid"),
+        **_same(["phonenumber", "get_phone_number"], "phonenumber"),
+        **_same(
+            [
+                "username",
+                "email",
+                "audit",
+                "start-geopoint",
+                "background-geopoint",
+                "uri:deviceid",
+                "uri:simserial",
+                "uri:subscriberid",
+                "uri:phonenumber",
+                "uri:username",
+                "uri:email",
+            ]
+        ),
+    }
+)
+_UNSUPPORTED_TYPES = {
+    "osm": "OpenStreetMap questions are not supported",
     **dict.fromkeys(["xml-external", "csv-external"], "external data instances are not supported"),
     **dict.fromkeys(
         [
@@ -204,6 +181,7 @@ _SELECT_PREFIXES = sorted(aliases.select, key=len, reverse=True)
 _SELECT_KINDS = {
     "select one": "select_one",
     "select all that apply": "select_multiple",
+    "rank": "rank",
 }
 _PHONE_CONSTRAINT = "regex(., '^\\d*$')"
 
@@ -251,29 +229,27 @@ _BIND_KEYS = {
     "jr:requiredmsg": "required_message",
     "diaspora": "_bind_diaspora",
 }
+# Media columns: `image`, `image::English (en)`, `media::audio::French (fr)`.
+_MEDIA_KINDS = ("image", "big-image", "audio", "video")
+# Display-only columns: kept verbatim in `attributes` (keyed by the header) for the round
+# trip; the web form ignores them.  Custom `bind::`, `body::`, `instance::`, `control::`
+# columns are kept the same way.
+_ATTRIBUTE_COLUMNS = {
+    "autoplay",
+    "rows",
+    "guidance_hint",
+    "noapperrorstring",
+    "no_app_error_string",
+    "buttontext",
+    "compact_tag",
+}
+_CUSTOM_ATTRIBUTE = re.compile(r"^(bind|body|instance|control)::?(.+)$", re.IGNORECASE)
 _UNSUPPORTED_COLUMNS = {
-    "image": "media (image)",
-    "big-image": "media (big-image)",
-    "audio": "media (audio)",
-    "video": "media (video)",
-    "media": "media",
-    "autoplay": "media autoplay",
-    "rows": "text area size (rows)",
-    "body": "custom body attributes",
-    "instance": "custom instance attributes",
-    "control": "custom control attributes",
-    "guidance_hint": "guidance hints",
-    "noapperrorstring": "external app launching",
-    "no_app_error_string": "external app launching",
-    "buttontext": "external app launching",
     "save_to": "entities (save_to)",
     "trigger": "triggers",
-    "compact_tag": "compact tags",
     "label_image": "media",
 }
-_UNSUPPORTED_SETTINGS = {
-    "public_key": "encrypted submissions cannot be decrypted on the server",
-}
+_UNSUPPORTED_SETTINGS: dict[str, str] = {}
 _UNSUPPORTED_SHEETS = {
     "external_choices": "external choices",
     "entities": "entities",
@@ -334,6 +310,8 @@ class _Row:
     number: int
     values: dict[str, str]
     translations: dict[str, Translations]
+    attributes: dict[str, str] = field(default_factory=dict)
+    media: dict[str, Translations] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -414,12 +392,14 @@ class _Importer:
         double = any("::" in key for key in header)
         columns = {key: _split_header(key, double) for key in header}
         for status, canonical, language in columns.values():
-            if status == "known" and keys.get(canonical) and language is not None:
+            if (status == "known" and keys.get(canonical) or status == "media") and language:
                 self._language(language)
         for index, raw in enumerate(data):
             number = index + 2  # row 1 holds the headers
             values: dict[str, str] = {}
             translations: dict[str, Translations] = {}
+            attributes: dict[str, str] = {}
+            media: dict[str, Translations] = {}
             for key, value in raw.items():
                 text = str(value).strip()
                 if not text:
@@ -427,14 +407,20 @@ class _Importer:
                 status, canonical, language = columns.get(key) or _split_header(key, double)
                 if status == "unsupported":
                     self.problem(sheet, number, key, f"unsupported feature: {canonical}")
+                elif status == "media":
+                    media.setdefault(canonical, {})[self._language(language)] = text
+                elif status == "attribute" and extra_ok:
+                    values[key] = text
+                elif status == "attribute":
+                    attributes[canonical] = text
                 elif canonical in keys and keys[canonical]:
                     translations.setdefault(canonical, {})[self._language(language)] = text
                 elif canonical in keys and language is None:
                     values[canonical] = text
                 elif status == "extra" and extra_ok:
                     values[key] = text
-            if values or translations:
-                rows.append(_Row(number, values, translations))
+            if values or translations or attributes or media:
+                rows.append(_Row(number, values, translations, attributes, media))
         return rows
 
     # ---------------------------------------------------------------- choices
@@ -459,7 +445,12 @@ class _Importer:
                     f"choice '{name}' appears twice in list '{list_name}' (also row {seen[key]})",
                 )
             seen.setdefault(key, row.number)
-            choice = Choice(name=name, label=row.translations.get("label", {}), extra=row.values)
+            choice = Choice(
+                name=name,
+                label=row.translations.get("label", {}),
+                extra=row.values,
+                media=row.media,
+            )
             self.choices.setdefault(list_name, []).append(choice)
 
     # ---------------------------------------------------------------- survey
@@ -550,6 +541,8 @@ class _Importer:
                 appearance=values.get("appearance", ""),
                 repeat_count=values.get("repeat_count", "") if container.kind == "repeat" else "",
                 children=tuple(container.children),
+                media=row.media,
+                attributes=row.attributes,
             )
         ]
 
@@ -567,6 +560,8 @@ class _Importer:
             relevant=row.values.get("relevant", ""),
             appearance=row.values.get("appearance", ""),
             children=tuple(groups),
+            media=row.media,
+            attributes=row.attributes,
         )
 
     def _check_columns(self, row: _Row, kind: str) -> None:
@@ -620,6 +615,8 @@ class _Importer:
             appearance=values.get("appearance", ""),
             parameters=self._parameters(row),
             bind=values.get("_bind_diaspora") or None,
+            media=row.media,
+            attributes=row.attributes,
         )
 
     def _type(self, row: _Row, type_text: str) -> tuple[str, str | None, bool] | None:
@@ -695,10 +692,6 @@ class _Importer:
                 "survey", row.number, "choice_filter", "choice_filter only applies to selects"
             )
         appearance = values.get("appearance", "")
-        if appearance.startswith("ex:"):
-            self.problem(
-                "survey", row.number, "appearance", "launching external apps (ex:) is not supported"
-            )
         if "search(" in appearance:
             self.problem(
                 "survey", row.number, "appearance", "search() appearances read external files"
@@ -815,6 +808,16 @@ def _split_header(header: str, double_colon: bool) -> tuple[str, str, str | None
 
     status is "known", "unsupported" (canonical is then the feature name) or "extra".
     """
+    custom = _CUSTOM_ATTRIBUTE.match(header.strip())
+    if custom:
+        first, inner = custom.group(1).lower(), custom.group(2).strip().lower()
+        if first == "bind" and inner in _BIND_KEYS:
+            return "known", _BIND_KEYS[inner], None
+        if first == "control" and inner == "appearance":
+            return "known", "appearance", None
+        if first == "control" and inner == "jr:count":
+            return "known", "repeat_count", None
+        return "attribute", header.strip(), None
     if double_colon or "::" in header:
         tokens = [token.strip() for token in header.split("::")]
     else:
@@ -824,15 +827,12 @@ def _split_header(header: str, double_colon: bool) -> tuple[str, str, str | None
             tokens = [*tokens[:at], f"jr:{tokens[at + 1]}", *tokens[at + 2 :]]
     first = _snake(tokens[0])
     rest = tokens[1:]
-    if first in ("bind", "control") and rest:
-        inner = rest[0].lower()
-        if first == "bind" and inner in _BIND_KEYS:
-            return "known", _BIND_KEYS[inner], None
-        if first == "control" and inner == "appearance":
-            return "known", "appearance", None
-        if first == "control" and inner == "jr:count":
-            return "known", "repeat_count", None
-        return "unsupported", f"custom {first} attributes", None
+    if first == "media" and rest and rest[0].lower() in _MEDIA_KINDS:
+        return "media", rest[0].lower(), "::".join(rest[1:]) or None
+    if first in _MEDIA_KINDS:
+        return "media", first, "::".join(rest) or None
+    if first in _ATTRIBUTE_COLUMNS:
+        return "attribute", header.strip(), None
     first = _SURVEY_ALIASES.get(first, first)
     if first in ("list_name", "label", "name", "hint", "constraint_message", "required_message"):
         language = "::".join(rest) if rest else None
@@ -962,7 +962,7 @@ def export_xlsform(definition: Definition) -> bytes:
     survey = workbook.active
     assert survey is not None
     survey.title = "survey"
-    headers = _survey_headers(languages)
+    headers = _survey_headers(languages) + _extra_headers(definition)
     survey.append([header for header, _ in headers])
     for row in _survey_rows(definition.children):
         survey.append([_cell(row, key, languages) for _, key in headers])
@@ -994,12 +994,42 @@ def _export_languages(definition: Definition) -> list[str]:
             question.required_message,
         ):
             found.update(dict.fromkeys(translations))
+        for files in question.media.values():
+            found.update(dict.fromkeys(files))
     for group in _groups(definition.children):
         found.update(dict.fromkeys((*group.label, *group.hint)))
+        for files in group.media.values():
+            found.update(dict.fromkeys(files))
     for choice_list in definition.choices:
         for choice in choice_list.choices:
             found.update(dict.fromkeys(choice.label))
+            for files in choice.media.values():
+                found.update(dict.fromkeys(files))
     return list(found)
+
+
+def _media_header(kind: str, code: str) -> str:
+    return f"media::{kind}::{language_header(code)}"
+
+
+def _media_cells(media: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
+    return {
+        _media_header(kind, code): name
+        for kind, files in media.items()
+        for code, name in files.items()
+    }
+
+
+def _extra_headers(definition: Definition) -> list[tuple[str, str]]:
+    """Media columns then custom/display-only attribute columns, in order of first use."""
+    media: dict[str, None] = {}
+    attributes: dict[str, None] = {}
+    nodes: list[Question | Group] = [f.question for f in definition.fields()]
+    nodes += _groups(definition.children)
+    for node in nodes:
+        media.update(dict.fromkeys(_media_cells(node.media)))
+        attributes.update(dict.fromkeys(node.attributes))
+    return [(header, header) for header in (*media, *attributes)]
 
 
 _TRANSLATED = ("label", "hint", "required_message", "constraint_message")
@@ -1042,6 +1072,8 @@ def _survey_rows(nodes: Sequence[Question | Group]) -> list[dict[str, Any]]:
                 "relevant": node.relevant,
                 "appearance": node.appearance,
                 "repeat_count": node.repeat_count,
+                **_media_cells(node.media),
+                **node.attributes,
             }
         )
         rows.extend(_survey_rows(node.children))
@@ -1074,11 +1106,15 @@ def _question_row(question: Question) -> dict[str, Any]:
         "parameters": " ".join(f"{k}={v}" for k, v in question.parameters.items()),
         "diaspora_type": platform,
         "bind": question.bind or "",
+        **_media_cells(question.media),
+        **question.attributes,
     }
 
 
 def _cell(row: Mapping[str, Any], key: str, languages: list[str]) -> str | None:
-    if "::" in key:
+    if key in row:
+        value = row[key]
+    elif "::" in key:
         base, code = key.split("::", 1)
         value = (row.get(base) or {}).get(code, "")
     else:
@@ -1089,14 +1125,32 @@ def _cell(row: Mapping[str, Any], key: str, languages: list[str]) -> str | None:
 def _write_choices(workbook: Workbook, definition: Definition, languages: list[str]) -> None:
     sheet = workbook.create_sheet("choices")
     extra = list(dict.fromkeys(k for cl in definition.choices for c in cl.choices for k in c.extra))
+    media = list(
+        dict.fromkeys(
+            k for cl in definition.choices for c in cl.choices for k in _media_cells(c.media)
+        )
+    )
     sheet.append(
-        ["list_name", "name", *(f"label::{language_header(code)}" for code in languages), *extra]
+        [
+            "list_name",
+            "name",
+            *(f"label::{language_header(code)}" for code in languages),
+            *media,
+            *extra,
+        ]
     )
     for choice_list in definition.choices:
         for choice in choice_list.choices:
             labels = [choice.label.get(code) or None for code in languages]
+            files = _media_cells(choice.media)
             sheet.append(
-                [choice_list.name, choice.name, *labels, *(choice.extra.get(k) for k in extra)]
+                [
+                    choice_list.name,
+                    choice.name,
+                    *labels,
+                    *(files.get(k) for k in media),
+                    *(choice.extra.get(k) for k in extra),
+                ]
             )
 
 

@@ -18,12 +18,8 @@ from tests.surveys.forms import RICH, SHARED, SIMPLE, rewrite_zip, xlsform
 
 needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/xlsform is absent")
 
-# Shared forms that use device features the web platform cannot offer, and why.
-REFUSED_SHARED = {
-    "attribute_columns_test.xlsx": ("geopoint", "custom body attributes", "media (image)"),
-    "widgets.xls": ("geopoint", "trigger", "barcode"),
-    "xlsform_spec_test.xlsx": ("geopoint", "media (image)", "external apps"),
-}
+# Every shared form imports; none is refused any more.
+REFUSED_SHARED: dict[str, tuple[str, ...]] = {}
 
 
 def shared_forms() -> list[Path]:
@@ -116,13 +112,8 @@ def test_it_round_trips_the_rich_form() -> None:
 @pytest.mark.parametrize(
     ("row", "expected"),
     [
-        (["geopoint", "where", "Where?", ""], "type 'geopoint' is not supported"),
-        (["image", "photo", "Photo", ""], "type 'image' is not supported"),
-        (["audio", "voice", "Voice", ""], "type 'audio' is not supported"),
-        (["barcode", "code", "Code", ""], "type 'barcode' is not supported"),
-        (["range", "r", "Range", ""], "type 'range' is not supported"),
-        (["rank colours", "r", "Rank", ""], "'rank' questions are not supported"),
-        (["trigger", "t", "Ok", ""], "type 'trigger' is not supported"),
+        (["xml-external", "ext", "", ""], "type 'xml-external' is not supported"),
+        (["csv-external", "ext", "", ""], "type 'csv-external' is not supported"),
         (["select_one_from_file a.csv", "f", "F", ""], "questions are not supported"),
         (
             ["calculate", "c", "", "pulldata('a', 'b', 'c', 'd')"],
@@ -147,11 +138,11 @@ def test_it_refuses_unsupported_features_naming_sheet_row_and_column(
     assert problem.column in ("type", "calculation")
 
 
-def test_it_refuses_media_columns_search_appearances_and_external_choices() -> None:
+def test_it_refuses_search_appearances_and_entity_columns() -> None:
     data = xlsform(
         [
-            ["type", "name", "label", "image", "appearance"],
-            ["text", "a", "A", "a.png", ""],
+            ["type", "name", "label", "save_to", "appearance"],
+            ["text", "a", "A", "thing", ""],
             ["select_one l", "b", "B", "", "search('items')"],
         ],
         [["list_name", "name", "label"], ["l", "x", "X"]],
@@ -159,8 +150,82 @@ def test_it_refuses_media_columns_search_appearances_and_external_choices() -> N
     with pytest.raises(XLSFormError) as caught:
         import_xlsform(data, filename="media.xlsx")
     text = str(caught.value)
-    assert "sheet 'survey', row 2, column 'image': unsupported feature: media (image)" in text
+    assert "sheet 'survey', row 2, column 'save_to': unsupported feature: entities" in text
     assert "row 3, column 'appearance'" in text and "search()" in text
+
+
+@needs_shared
+def test_it_keeps_media_attributes_and_device_types_of_the_spec_form() -> None:
+    definition = import_xlsform(SHARED / "attribute_columns_test.xlsx")
+    media = definition.question("text_image_audio_video_test")
+    assert media.media == {
+        "image": {"en": "img_test_2.jpg"},
+        "audio": {"en": "audio_test.wav", "zh": "chinese_audio.wav"},
+        "video": {"en": "test.mov"},
+    }
+    assert media.attributes == {"autoplay": "audio"}
+    assert definition.question("my_name").attributes == {"rows": "12"}
+    date = definition.question("date_test").attributes
+    assert date["bind::bindAttribute"] == "test" and date["body::bodyAttribute2"] == "test"
+    assert date["instance::testAttribute"] == "test"
+    launch = definition.question("launch")
+    assert launch.appearance.startswith("ex:") and "buttonText" in launch.attributes
+    types = {f.question.name: f.question.type for f in definition.fields()}
+    assert types["geopoint_test"] == "geopoint" and types["acknowledge_test"] == "acknowledge"
+    assert types["uri_deviceid"] == "uri:deviceid" and types["simserial"] == "simserial"
+    assert "public_key" in definition.settings.extra
+    assert "submission_url" in definition.settings.extra
+    assert any(c.media for cl in definition.choices for c in cl.choices)
+
+
+def test_it_round_trips_media_attributes_and_new_types() -> None:
+    data = xlsform(
+        [
+            [
+                "type",
+                "name",
+                "label::English (en)",
+                "label::French (fr)",
+                "image",
+                "media::audio::French (fr)",
+                "big-image::English (en)",
+                "bind::custom",
+                "body::x",
+                "instance::y",
+                "rows",
+                "parameters",
+            ],
+            ["geotrace", "path", "Path", "Chemin", "p.png", "p.mp3", "", "1", "", "", "", ""],
+            ["text", "t", "T", "T", "t.png", "", "big.png", "", "b", "i", "4", ""],
+            ["range", "r", "R", "R", "", "", "", "", "", "", "", "start=0 end=10 step=2"],
+            ["rank colours", "rk", "Rank", "Rang", "", "", "", "", "", "", "", ""],
+            ["trigger", "ok", "OK?", "OK ?", "", "", "", "", "", "", "", ""],
+            ["file", "doc", "Doc", "Doc", "", "", "", "", "", "", "", ""],
+            ["hidden", "h", "", "", "", "", "", "", "", "", "", ""],
+            ["username", "user", "", "", "", "", "", "", "", "", "", ""],
+        ],
+        [["list_name", "name", "label", "image::French (fr)"], ["colours", "red", "Red", "r.png"]],
+        [["form_id", "public_key", "style", "instance_name"], ["f", "KEY", "pages", "x"]],
+    )
+    definition = import_xlsform(data, filename="media.xlsx")
+    path = definition.question("path")
+    assert path.media == {"image": {"en": "p.png"}, "audio": {"fr": "p.mp3"}}
+    assert path.attributes == {"bind::custom": "1"}
+    assert definition.question("t").media == {
+        "image": {"en": "t.png"},
+        "big-image": {"en": "big.png"},
+    }
+    assert definition.question("t").attributes == {"body::x": "b", "instance::y": "i", "rows": "4"}
+    assert definition.question("r").parameters == {"start": "0", "end": "10", "step": "2"}
+    assert definition.question("rk").type == "rank"
+    assert definition.question("ok").type == "acknowledge"
+    assert definition.choice_list("colours").choices[0].media == {"image": {"fr": "r.png"}}
+    assert definition.settings.extra == {
+        "public_key": "KEY",
+        "style": "pages",
+        "instance_name": "x",
+    }
+    assert import_xlsform(export_xlsform(definition), filename="again.xlsx") == definition
 
 
 def test_it_refuses_structural_mistakes_with_every_problem_listed() -> None:
