@@ -111,7 +111,7 @@ def _cell(column: _Column, value: Any) -> Any:
     if isinstance(value, list):
         if column.question is None:
             return json.dumps(value, ensure_ascii=False, default=str)
-        separator = " " if column.question.type == "select_multiple" else "; "
+        separator = " " if column.question.type in ("select_multiple", "rank") else "; "
         return separator.join(str(item) for item in value)
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False, default=str)

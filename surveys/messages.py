@@ -70,6 +70,39 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pt": "{field}: “{value}” não é uma das opções oferecidas.",
         "ar": "{field}: «{value}» ليس من الخيارات المتاحة.",
     },
+    "geopoint": {
+        "en": "{field}: expected a location “latitude longitude” (latitude −90 to 90, "
+        "longitude −180 to 180), got “{value}”.",
+        "fr": "{field} : une position « latitude longitude » est attendue (latitude de −90 à 90, "
+        "longitude de −180 à 180), reçu « {value} ».",
+        "es": "{field}: se esperaba una ubicación «latitud longitud» (latitud −90 a 90, "
+        "longitud −180 a 180), se recibió «{value}».",
+        "pt": "{field}: esperava-se uma localização “latitude longitude” (latitude −90 a 90, "
+        "longitude −180 a 180), recebido “{value}”.",
+        "ar": "{field}: يُتوقع موقع «خط العرض خط الطول» (خط العرض من −90 إلى 90، "
+        "خط الطول من −180 إلى 180)، وتم تلقي «{value}».",
+    },
+    "range": {
+        "en": "{field}: “{value}” is outside the allowed range or step.",
+        "fr": "{field} : « {value} » est hors de la plage ou du pas autorisés.",
+        "es": "{field}: «{value}» está fuera del rango o del paso permitidos.",
+        "pt": "{field}: “{value}” está fora do intervalo ou do passo permitidos.",
+        "ar": "{field}: «{value}» خارج النطاق أو الخطوة المسموح بها.",
+    },
+    "rank": {
+        "en": "{field}: each choice can be ranked only once, got “{value}”.",
+        "fr": "{field} : chaque choix ne peut être classé qu’une fois, reçu « {value} ».",
+        "es": "{field}: cada opción solo puede clasificarse una vez, se recibió «{value}».",
+        "pt": "{field}: cada opção só pode ser ordenada uma vez, recebido “{value}”.",
+        "ar": "{field}: لا يمكن ترتيب كل خيار إلا مرة واحدة، وتم تلقي «{value}».",
+    },
+    "acknowledge": {
+        "en": "{field}: expected “OK” or no answer, got “{value}”.",
+        "fr": "{field} : « OK » ou aucune réponse est attendu, reçu « {value} ».",
+        "es": "{field}: se esperaba «OK» o ninguna respuesta, se recibió «{value}».",
+        "pt": "{field}: esperava-se “OK” ou nenhuma resposta, recebido “{value}”.",
+        "ar": "{field}: يُتوقع «OK» أو لا إجابة، وتم تلقي «{value}».",
+    },
     "country": {
         "en": "{field}: expected a country (ISO 3166 two-letter code), got “{value}”.",
         "fr": "{field} : un pays (code ISO 3166 à deux lettres) est attendu, reçu « {value} ».",

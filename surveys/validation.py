@@ -23,6 +23,7 @@ from surveys import platform
 from surveys.definition import (
     META_TYPES,
     OTHER_SUFFIX,
+    SERVER_META_TYPES,
     Choice,
     Definition,
     Group,
@@ -77,8 +78,84 @@ def coerce_value(question: Question, raw: Any) -> Any:
     """Turn a raw value (HTML string, CSV cell, JSON value) into the stored answer, or None."""
     if raw is None or raw == "" or raw == []:
         return None
+    if question.type == "range":
+        return _range(question, raw)
     coerce = _COERCERS.get(question.type, _text)
     return coerce(raw)
+
+
+def _geo_point(text: str, raw: Any) -> str:
+    """One "lat lon [alt [acc]]" point, checked and normalised to single spaces."""
+    parts = text.split()
+    if not 2 <= len(parts) <= 4:
+        raise CoercionError("geopoint", raw)
+    try:
+        numbers = [float(part) for part in parts]
+    except ValueError:
+        raise CoercionError("geopoint", raw) from None
+    if any(number != number or number in (float("inf"), float("-inf")) for number in numbers):
+        raise CoercionError("geopoint", raw)
+    if not -90 <= numbers[0] <= 90 or not -180 <= numbers[1] <= 180:
+        raise CoercionError("geopoint", raw)
+    if len(numbers) == 4 and numbers[3] < 0:
+        raise CoercionError("geopoint", raw)
+    return " ".join(parts)
+
+
+def _geopoint(raw: Any) -> str | None:
+    if isinstance(raw, list | tuple):  # [lat, lon, ...] as some JSON clients send it
+        raw = " ".join(str(item) for item in raw)
+    text = str(raw).strip()
+    return _geo_point(text, raw) if text else None
+
+
+def _geo_path(raw: Any, minimum: int) -> str | None:
+    text = str(raw).strip().strip(";").strip()
+    if not text:
+        return None
+    points = [_geo_point(point.strip(), raw) for point in text.split(";") if point.strip()]
+    if len(points) < minimum:
+        raise CoercionError("geopoint", raw)
+    return ";".join(points)
+
+
+def _acknowledge(raw: Any) -> str | None:
+    text = str(raw).strip()
+    if not text:
+        return None
+    if text.upper() != "OK":
+        raise CoercionError("acknowledge", raw)
+    return "OK"
+
+
+def _range(question: Question, raw: Any) -> float | None:
+    value = _decimal(raw)
+    if value is None:
+        return None
+    params = question.parameters
+    try:
+        start = float(params.get("start", "1"))
+        end = float(params.get("end", "10"))
+        step = float(params.get("step", "1"))
+    except ValueError:
+        return value  # parameters the importer kept verbatim; pyxform checked them
+    low, high = min(start, end), max(start, end)
+    off_step = step and abs(round((value - start) / step) * step + start - value) > 1e-9
+    if not low <= value <= high or off_step:
+        raise CoercionError("range", _number_text(value), None)
+    return value
+
+
+def _number_text(value: float) -> str:
+    return str(int(value)) if value.is_integer() else str(value)
+
+
+def _rank(raw: Any) -> list[str] | None:
+    items = raw if isinstance(raw, list | tuple) else str(raw).split()
+    values = [str(item).strip() for item in items if str(item).strip()]
+    if len(set(values)) != len(values):
+        raise CoercionError("rank", " ".join(values))
+    return values or None
 
 
 def _text(raw: Any) -> str | None:
@@ -220,6 +297,13 @@ _COERCERS: dict[str, Callable[[Any], Any]] = {
     "country": _country,
     "language": _language,
     "skill": _skills,
+    "geopoint": _geopoint,
+    "start-geopoint": _geopoint,
+    "background-geopoint": _geopoint,
+    "geotrace": partial(_geo_path, minimum=2),
+    "geoshape": partial(_geo_path, minimum=3),
+    "acknowledge": _acknowledge,
+    "rank": _rank,
 }
 
 
@@ -884,10 +968,15 @@ def _prune_field(
     question = node.question
     value = container.get(question.name)
     state.context.current = xpath_value(value)
-    if question.type in META_TYPES:
+    if question.type in SERVER_META_TYPES:
         kept[question.name] = value or (
             now.date().isoformat() if question.type == "today" else now.isoformat()
         )
+        return
+    if question.type in META_TYPES:
+        # Device/account metadata: only an imported submission carries a value.
+        if not _is_empty(value):
+            kept[question.name] = value
         return
     if not relevant or (node.relevant is not None and not to_bool(node.relevant(state.context))):
         return
