@@ -220,6 +220,7 @@ def save_page(
     typed = pageform.drop_blank_instances(typed, repeats)
     merged = {k: v for k, v in (response.answers or {}).items() if k not in owned}
     merged.update({k: v for k, v in typed.items() if k in owned})
+    _keep_unreadable(merged, response.answers or {}, errors)
     if move in ("next", "review"):
         errors = {**validate_page(definition, merged, page_index, language=language), **errors}
     stored = prepare_answers(definition, merged)
@@ -248,6 +249,28 @@ def save_page(
     )
     session.commit()
     return PageSave(response, errors, merged, target, definition)
+
+
+def _keep_unreadable(
+    merged: dict[str, Any], saved: Mapping[str, Any], errors: Mapping[str, str]
+) -> None:
+    """Where a typed value cannot be read ("abc" for a year), keep the answer saved before:
+    the page shows what was typed with its error, and the draft loses nothing."""
+    for path in errors:
+        top, _, rest = path.partition("[")
+        if not rest:
+            if path in saved and path not in merged:
+                merged[path] = saved[path]
+            continue
+        index_text, _, name = rest.partition("].")
+        old, new = saved.get(top), merged.get(top)
+        if not (index_text.isdigit() and "." not in name and "[" not in name):
+            continue
+        index = int(index_text)
+        if isinstance(old, list) and isinstance(new, list) and index < min(len(old), len(new)):
+            before, after = old[index], new[index]
+            if isinstance(before, Mapping) and isinstance(after, dict) and name in before:
+                after.setdefault(name, before[name])
 
 
 def submission_errors(

@@ -55,6 +55,11 @@ def test_a_member_answers_on_a_phone_leaves_resumes_and_submits(page, live_serve
     assert page.get_attribute("#q-birth_year", "aria-invalid") == "true"
     assert page.input_value("#q-residence_city") == "Haarlem"
     page.fill("#q-birth_year", "1986")
+    page.goto(live_server + "/survey/page/2?lang=ar")  # right to left, still no sideways scroll
+    assert page.get_attribute("html", "dir") == "rtl"
+    _fits(page, 390)
+    page.goto(live_server + "/survey/page/2?lang=en")
+    page.fill("#q-birth_year", "1986")
     _next(page)
     assert page.url.endswith("/survey/page/3")
     _fits(page, 390)

@@ -264,6 +264,24 @@ def test_it_keeps_valid_answers_when_a_page_has_errors(session, world) -> None:
     assert set(saved.errors) >= {"birth_year", "residence_country", "origin_country"}
     assert saved.target == 2
     assert session.get(Response, draft.id).answers["residence_city"] == "Bonn"
+    respond.save_page(
+        session=session,
+        actor=world.alice,
+        response_id=draft.id or 0,
+        page_index=2,
+        form={"birth_year": "1980"},
+        move="stay",
+    )
+    retyped = respond.save_page(
+        session=session,
+        actor=world.alice,
+        response_id=draft.id or 0,
+        page_index=2,
+        form={"birth_year": "19xx"},
+        move="next",
+    )
+    assert "birth_year" in retyped.errors
+    assert session.get(Response, draft.id).answers["birth_year"] == 1980  # not lost
 
 
 def test_it_submits_to_the_profile_and_consents(session, world) -> None:
