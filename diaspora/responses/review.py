@@ -149,6 +149,12 @@ def view(
     return response, load_definition(session, response.version_id)
 
 
+def pseudonym_of(session: Session, member_id: int | None) -> str:
+    """The member's pseudonym, for pages that do not need their identity."""
+    profile = session.get(MemberProfile, member_id) if member_id else None
+    return profile.pseudonym if profile else ""
+
+
 def _for_update(session: Session, actor: User, slug: str, response_id: int) -> Response:
     require(actor, "response.review")
     survey = _survey(session, slug)

@@ -235,6 +235,7 @@ def _response_page(
     ctx = {
         "survey": service.get_survey(session=session, actor=user, slug=slug),
         "response": response,
+        "pseudonym": reviewing.pseudonym_of(session, response.member_id),
         "review": pageform.review(definition, response.answers or {}, language=language),
         "states": reviewing.STATES,
         "errors": {},
