@@ -187,11 +187,27 @@ def list_surveys() -> None:
 
 
 @survey_app.command("publish")
-def publish(slug: str, number: int) -> None:
+def publish(
+    slug: str,
+    number: int | None = typer.Argument(None, help="Version number (default: the newest draft)."),
+) -> None:
     """Publish a draft version (the published one is retired)."""
+    from sqlmodel import col, select
+
     from diaspora.responses import service
+    from diaspora.responses.models import Survey, SurveyVersion
 
     with session_scope(_engine()) as session:
+        if number is None:
+            number = session.exec(
+                select(SurveyVersion.number)
+                .join(Survey, col(Survey.id) == col(SurveyVersion.survey_id))
+                .where(Survey.slug == slug, SurveyVersion.status == "draft")
+                .order_by(col(SurveyVersion.number).desc())
+            ).first()
+            if number is None:
+                _fail(f"{slug} has no draft version to publish")
+                return
         try:
             service.publish(session=session, actor=None, slug=slug, number=number)
         except DomainError as exc:
