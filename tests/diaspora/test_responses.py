@@ -616,3 +616,33 @@ def test_the_cli_imports_forms_and_submissions_and_exports(tmp_path, monkeypatch
         assert exported.exit_code == 0 and json.loads(out.read_text())[0]["__version__"] == "1"
     finally:
         get_settings.cache_clear()
+
+
+def test_concurrent_posts_of_one_submission_store_it_once(tmp_path) -> None:
+    """Eight clients post the same external id at once: one response, the same id for all."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from diaspora.db import make_engine, metadata, new_session
+    from tests.factories import make_user
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'race.db'}")
+    metadata().create_all(engine)
+    with new_session(engine) as session:
+        staff = make_user(session, "race@example.org", "staff")
+        builtin(session)
+
+    def post(_: int) -> tuple[int, bool]:
+        with new_session(engine) as session:
+            stored, created = respond.submit_answers(
+                session=session, actor=staff, slug=SLUG, answers=answers(), external_id="same-1"
+            )
+            return stored.id or 0, created
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(post, range(8)))
+    assert len({response_id for response_id, _ in results}) == 1
+    assert sum(created for _, created in results) == 1
+    with new_session(engine) as session:
+        assert len(session.exec(select(Response)).all()) == 1
+        assert len(session.exec(select(MemberProfile)).all()) == 1
+    engine.dispose()
