@@ -45,6 +45,9 @@ _INPUT_WIDGETS = {
     "language": "language",
     "skill": "skill",
     "occupation": "occupation",
+    # ODK/Kobo device types the web can still ask sensibly; the others fall back to text.
+    "range": "decimal",
+    "acknowledge": "acknowledge",
 }
 
 

@@ -231,6 +231,30 @@ def test_arabic_is_right_to_left_with_arabic_labels(alice, world) -> None:
     assert "Consentement" in french.text and "Suivant" in french.text
 
 
+def test_device_types_get_an_input_the_web_can_offer(session) -> None:
+    from diaspora.responses import form as pageform
+    from surveys import import_xlsform
+
+    definition = import_xlsform(
+        xlsform(
+            [
+                ["type", "name", "label", "parameters"],
+                ["range", "score", "Score", "start=0 end=10 step=1"],
+                ["acknowledge", "ok", "I have read this", ""],
+                ["geopoint", "where", "Where", ""],
+            ]
+        ),
+        filename="device.xlsx",
+    )
+    view = pageform.build_page(definition, {"ok": "OK"}, 0, language="en")
+    widgets = {item.name: (item.widget, item.value) for item in view.items}
+    assert widgets == {
+        "score": ("decimal", ""),
+        "ok": ("acknowledge", "OK"),
+        "where": ("text", ""),
+    }
+
+
 def test_skill_suggestions_come_from_the_taxonomy(alice, session, world) -> None:
     from diaspora.taxonomy.service import load_builtin
 
