@@ -120,6 +120,13 @@ add(
     Rule("POST", "/admin/institutions", admin_only(), form=lambda w: {"name": ""}),
     Rule("POST", "/admin/programmes", admin_only(), form=lambda w: {"code": ""}),
     Rule("GET", "/admin/audit", staff_only()),
+    Rule("GET", "/staff/members", staff_only()),
+    Rule(
+        "GET",
+        "/staff/members/{member_id}",
+        staff_only(),
+        params=lambda w: {"member_id": w.alice_profile.id},
+    ),
     Rule("GET", "/staff/outbox", staff_only()),
     Rule("GET", "/api/v1/me", signed_in()),
     Rule("POST", "/api/v1/register", public(), body=lambda w: {"email": "bad", "password": "x"}),

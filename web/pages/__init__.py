@@ -14,6 +14,7 @@ MODULES = (
     "home",
     "profile",
     "admin",
+    "members",
     "opportunities",
     "requests",
     "assignments",
