@@ -3,6 +3,7 @@ run matching and curate shortlists."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -222,14 +223,16 @@ async def edit(
     return RedirectResponse(f"/institution/requests/{request_id}?saved=1", status_code=303)
 
 
-@router.post("/institution/requests/{request_id}/transition")
-async def institution_transition(
-    request_id: int,
+async def _transition(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    user: InstitutionUser,
+    user: User,
+    request_id: int,
+    detail: Callable[..., Response],
+    back: str,
 ) -> Response:
+    """Apply a request transition from a form; on refusal re-render the detail page with why."""
     data = await form_dict(request)
     try:
         placements.transition_request(
@@ -243,10 +246,29 @@ async def institution_transition(
         )
     except FORM_ERRORS as exc:
         session.rollback()
-        return _institution_detail(
+        return detail(
             request, session, user, request_id, errors=_errors_of(exc), status=_status_of(exc)
         )
-    return RedirectResponse(f"/institution/requests/{request_id}", status_code=303)
+    return RedirectResponse(back, status_code=303)
+
+
+@router.post("/institution/requests/{request_id}/transition")
+async def institution_transition(
+    request_id: int,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: InstitutionUser,
+) -> Response:
+    return await _transition(
+        request,
+        session,
+        settings,
+        user,
+        request_id,
+        _institution_detail,
+        f"/institution/requests/{request_id}",
+    )
 
 
 @router.post("/institution/requests/{request_id}/propose")
@@ -362,23 +384,9 @@ async def staff_transition(
     settings: SettingsDep,
     user: StaffUser,
 ) -> Response:
-    data = await form_dict(request)
-    try:
-        placements.transition_request(
-            session=session,
-            actor=user,
-            request_id=request_id,
-            to=data.get("to", ""),
-            reason=data.get("reason", ""),
-            expected_version=_version(data),
-            base_url=settings.base_url,
-        )
-    except FORM_ERRORS as exc:
-        session.rollback()
-        return _staff_detail(
-            request, session, user, request_id, errors=_errors_of(exc), status=_status_of(exc)
-        )
-    return RedirectResponse(f"/staff/requests/{request_id}", status_code=303)
+    return await _transition(
+        request, session, settings, user, request_id, _staff_detail, f"/staff/requests/{request_id}"
+    )
 
 
 def _shortlist_page(
