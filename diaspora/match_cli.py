@@ -38,8 +38,23 @@ def _fail(console: Console, message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
+# Where an ESCO download usually sits next to a checkout (the shared material of a mission's
+# deployment); looked for only when neither --esco nor DIASPORA_ESCO_PATH names one.
+CONVENTIONAL_ESCO = (
+    Path("../shared/esco/v1.1.1"),
+    Path(__file__).resolve().parents[2] / "shared/esco/v1.1.1",
+)
+
+
 def _taxonomy(console: Console, esco: Path | None) -> Taxonomy:
     if esco is None:
+        esco = next((p for p in CONVENTIONAL_ESCO if p.exists()), None)
+    if esco is None:
+        console.print(
+            "warning: ranking with the small built-in taxonomy; pass --esco PATH (or set "
+            "DIASPORA_ESCO_PATH) to the ESCO CSV download for much better matches",
+            highlight=False,
+        )
         return Taxonomy.builtin()
     try:
         return load_esco(esco)
@@ -57,7 +72,7 @@ def rank(
         None,
         "--esco",
         envvar="DIASPORA_ESCO_PATH",
-        help="ESCO CSV download (folder or zip); default: the built-in taxonomy",
+        help="ESCO CSV download (folder or zip); default: ../shared/esco/v1.1.1 when present, else the built-in taxonomy",
     ),
 ) -> None:
     """Rank members for every request and write rankings.jsonl (best first)."""
