@@ -107,7 +107,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.resolved_database_url)
     app.state.jinja = make_environment()
-    app.state.esco_loaded = False
 
     @app.middleware("http")
     async def context(request: Request, call_next):  # type: ignore[no-untyped-def]

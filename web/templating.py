@@ -31,6 +31,28 @@ def make_environment() -> Environment:
     return env
 
 
+def esco_in_use(request: Request) -> bool:
+    """Whether ESCO concepts are stored (its licence asks for a notice); rechecked every 5 min."""
+    import time
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from diaspora.db import new_session
+    from diaspora.taxonomy.service import has_esco
+
+    state = request.app.state
+    checked_at, value = getattr(state, "esco_checked", (0.0, False))
+    if time.monotonic() - checked_at < 300:
+        return value
+    try:
+        with new_session(state.engine) as session:
+            value = has_esco(session=session)
+    except SQLAlchemyError:
+        value = False
+    state.esco_checked = (time.monotonic(), value)
+    return value
+
+
 def render(
     request: Request,
     template: str,
@@ -50,7 +72,7 @@ def render(
         "locales": i18n.LOCALES,
         "csrf_token": csrf_token(request),
         "htmx": request.headers.get("hx-request") == "true",
-        "esco_notice": getattr(request.app.state, "esco_loaded", False),
+        "esco_notice": esco_in_use(request),
         **(context or {}),
     }
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
