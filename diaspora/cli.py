@@ -99,6 +99,30 @@ def users_token(email: str, name: str = typer.Option("cli", "--name")) -> None:
     out.print(token, highlight=False)
 
 
+outbox_app = typer.Typer(help="Outgoing messages.", no_args_is_help=True)
+app.add_typer(outbox_app, name="outbox")
+
+
+@outbox_app.command("deliver")
+def outbox_deliver(
+    loop: int = typer.Option(0, "--loop", help="Keep running, checking every N seconds (0: once)."),
+) -> None:
+    """Send queued messages by SMTP (DIASPORA_SMTP_HOST), or mark them logged when none is set."""
+    import time
+
+    from diaspora.outbox.service import deliver_pending
+
+    settings = _settings()
+    engine = make_engine(settings.resolved_database_url)
+    while True:
+        with session_scope(engine) as session:
+            sent = deliver_pending(session=session, settings=settings)
+        out.print(f"{sent} message(s) {'sent' if settings.smtp_host else 'logged'}")
+        if loop <= 0:
+            return
+        time.sleep(loop)
+
+
 def _serve(settings: Settings, host: str, port: int) -> None:
     """Run uvicorn on the web app named by `settings.asgi_app` (the core never imports `web`)."""
     import uvicorn

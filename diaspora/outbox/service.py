@@ -7,6 +7,7 @@ import smtplib
 from collections.abc import Sequence
 from email.message import EmailMessage
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from diaspora.common import utcnow
@@ -43,11 +44,32 @@ def get_all(
     return session.exec(stmt).all()
 
 
+def _claim(session: Session, message_id: int) -> bool:
+    """Take a queued message for this process, so two senders never send it twice."""
+    claimed = session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.status) == "queued")
+        .values(status="sending")
+    )
+    session.commit()
+    return bool(getattr(claimed, "rowcount", 0))
+
+
 def deliver_pending(*, session: Session, settings: Settings, limit: int = 100) -> int:
     """Send queued messages by SMTP when configured, otherwise log them; returns how many."""
-    pending = session.exec(
-        select(OutboxMessage).where(OutboxMessage.status == "queued").limit(limit)
+    ids = session.exec(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == "queued")
+        .order_by(col(OutboxMessage.id))
+        .limit(limit)
     ).all()
+    pending = [
+        m
+        for m in (
+            session.get(OutboxMessage, i) for i in ids if i is not None and _claim(session, i)
+        )
+        if m
+    ]
     for message in pending:
         if settings.smtp_host:
             try:
