@@ -19,7 +19,8 @@ care", "NL")`` (willing members with the skill, by residence), ``("resp", "2",
 How it stays current: session hooks queue the id of every member whose profile, skills,
 languages, consents or responses change, in the writer's own transaction (cheap, no
 contention): ORM flushes, and INSERT/UPDATE/DELETE statements run through a session (the
-fast submission path writes new members that way). `refresh` (run before every dashboard
+fast submission path writes new members that way) note the ids in `session.info`, and
+one multi-row upsert queues them just before the transaction commits. `refresh` (run before every dashboard
 read) recomputes those members' contributions, applies the difference with their stored
 previous contribution (`analytics_member_state`) and clears the queue. Writes that bypass
 sessions altogether (a bulk load on a raw connection) call `rebuild`, which recreates
@@ -291,12 +292,51 @@ def enqueue(conn: Connection, member_ids: Iterable[int]) -> None:
     )
 
 
+# Members touched in the session's current transaction, queued in one statement just
+# before it commits (not one upsert per write statement).
+_PENDING = "analytics_queue_pending"
+_COMMITTING = "analytics_queue_committing"
+
+
+def _note(session: OrmSession, ids: set[Any]) -> None:
+    """Remember members to queue; written by `_write_pending` before the commit."""
+    if session.info.get(_COMMITTING):
+        # A flush that runs after our before_commit hook (commit's own final flush):
+        # the queue has been written already, so write these at once.
+        enqueue(session.connection(), ids)
+        return
+    session.info.setdefault(_PENDING, set()).update(ids)
+
+
+def _write_pending(session: OrmSession) -> None:
+    """Queue the members noted in this transaction (one multi-row upsert)."""
+    ids = session.info.pop(_PENDING, None)
+    if ids:
+        enqueue(session.connection(), ids)
+
+
 @event.listens_for(OrmSession, "after_flush")
 def _queue_changed_members(session: OrmSession, _flush_context: Any) -> None:
     # The session still lists what this flush wrote; primary keys are assigned by now.
     ids = _touched_members(session)
     if ids:
-        enqueue(session.connection(), ids)
+        _note(session, ids)
+
+
+@event.listens_for(OrmSession, "before_commit")
+def _queue_before_commit(session: OrmSession) -> None:
+    if session.in_transaction() and (session.new or session.dirty or session.deleted):
+        session.flush()
+    _write_pending(session)
+    session.info[_COMMITTING] = True
+
+
+@event.listens_for(OrmSession, "after_transaction_end")
+def _queue_transaction_end(session: OrmSession, transaction: Any) -> None:
+    if transaction.parent is None:
+        # Committed (already written) or rolled back (nothing to queue): start afresh.
+        session.info.pop(_PENDING, None)
+        session.info.pop(_COMMITTING, None)
 
 
 # Tables whose rows carry the member they belong to, written by Core statements too
@@ -346,7 +386,7 @@ def _queue_statement_writes(state: Any) -> None:
     if not state.is_insert:
         ids |= _bound_ids(getattr(state.statement, "whereclause", None), column)
     if ids:
-        enqueue(state.session.connection(), ids)
+        _note(state.session, ids)
 
 
 # --- bringing the counts up to date -----------------------------------------------------------
@@ -441,6 +481,7 @@ def refresh(session: Session, *, batch: int = 2000) -> int:
 
     Call it with a session that has nothing pending: it commits.
     """
+    _write_pending(session)
     if session.exec(select(AnalyticsQueue.member_id).limit(1)).first() is None:  # type: ignore[call-overload]
         return 0
     # End the read transaction first, so the lock below starts a fresh one (SQLite WAL
@@ -481,6 +522,7 @@ def refresh(session: Session, *, batch: int = 2000) -> int:
 
 
 def pending(session: Session) -> int:
+    _write_pending(session)
     return int(session.exec(select(func.count()).select_from(AnalyticsQueue)).one())  # type: ignore[call-overload]
 
 

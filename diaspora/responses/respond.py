@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -458,19 +458,23 @@ class VersionRef:
     created_at: datetime
 
 
+# Built once: constructing the statement costs more than running it (a bound slug).
+_PUBLISHED = (
+    select(
+        SurveyVersion.survey_id,
+        SurveyVersion.id,
+        SurveyVersion.number,
+        SurveyVersion.created_at,
+    )
+    .join(Survey, col(Survey.id) == col(SurveyVersion.survey_id))
+    .where(Survey.slug == bindparam("slug"), SurveyVersion.status == VersionStatus.published)
+    .order_by(col(SurveyVersion.number).desc())
+)
+
+
 def published_version(session: Session, slug: str) -> VersionRef:
     """The published version of a survey: a few columns, never the definition or file."""
-    row = session.exec(
-        select(
-            SurveyVersion.survey_id,
-            SurveyVersion.id,
-            SurveyVersion.number,
-            SurveyVersion.created_at,
-        )
-        .join(Survey, col(Survey.id) == col(SurveyVersion.survey_id))
-        .where(Survey.slug == slug, SurveyVersion.status == VersionStatus.published)
-        .order_by(col(SurveyVersion.number).desc())
-    ).first()
+    row = session.exec(_PUBLISHED, params={"slug": slug}).first()
     if row is None:
         raise NotFound("No such survey, or it is not open for answers.")
     survey_id, version_id, number, created_at = row
