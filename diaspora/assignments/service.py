@@ -33,6 +33,7 @@ from diaspora.placements.states import (
     Move,
     claim,
     party,
+    save_changes,
 )
 from diaspora.vocab import MODES
 
@@ -503,23 +504,9 @@ def update_assignment(
     values, errors = clean_details(fields, a, programme)
     if errors:
         raise ValidationFailed(errors)
-    changed = sorted(k for k, v in values.items() if getattr(a, k) != v)
-    claim(session, Assignment, assignment_id, version, "assignment")
-    session.refresh(a)
-    for key in changed:
-        setattr(a, key, values[key])
-    a.updated_at = utcnow()
-    session.add(a)
-    record(
-        session=session,
-        actor=actor,
-        action="assignment.update",
-        entity="assignment",
-        entity_id=assignment_id,
-        details={"fields": changed},
+    return save_changes(
+        session, actor=actor, obj=a, values=values, expected_version=version, entity="assignment"
     )
-    session.commit()
-    return a
 
 
 def _position_still_free(session: Session, request_id: int) -> bool:

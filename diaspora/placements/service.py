@@ -36,6 +36,7 @@ from diaspora.placements.states import (
     Move,
     claim,
     party,
+    save_changes,
 )
 from diaspora.vocab import ISCED_LEVELS, MODES, SECTORS, is_language
 
@@ -297,23 +298,9 @@ def update_request(
     values, errors = clean_request(session, merged)
     if errors:
         raise ValidationFailed(errors)
-    changed = sorted(k for k, v in values.items() if getattr(req, k) != v)
-    claim(session, PlacementRequest, request_id, version, "request")
-    session.refresh(req)
-    for key in changed:
-        setattr(req, key, values[key])
-    req.updated_at = utcnow()
-    session.add(req)
-    record(
-        session=session,
-        actor=actor,
-        action="request.update",
-        entity="request",
-        entity_id=request_id,
-        details={"fields": changed},
+    return save_changes(
+        session, actor=actor, obj=req, values=values, expected_version=version, entity="request"
     )
-    session.commit()
-    return req
 
 
 def positions_taken(session: Session, request_id: int) -> int:

@@ -193,3 +193,36 @@ def claim(session: Session, model: Any, record_id: int, expected_version: int, w
         raise Conflict(
             f"This {what} was changed by someone else since you opened it; reload it and try again."
         )
+
+
+def save_changes(
+    session: Session,
+    *,
+    actor: User,
+    obj: Any,
+    values: dict[str, Any],
+    expected_version: int,
+    entity: str,
+) -> Any:
+    """Apply validated `values` to a versioned record under `claim`, audit the changed field
+    names (never their values) and commit."""
+    from diaspora.audit.service import record
+    from diaspora.common import utcnow
+
+    changed = sorted(k for k, v in values.items() if getattr(obj, k) != v)
+    claim(session, type(obj), obj.id, expected_version, entity)
+    session.refresh(obj)
+    for key in changed:
+        setattr(obj, key, values[key])
+    obj.updated_at = utcnow()
+    session.add(obj)
+    record(
+        session=session,
+        actor=actor,
+        action=f"{entity}.update",
+        entity=entity,
+        entity_id=obj.id,
+        details={"fields": changed},
+    )
+    session.commit()
+    return obj
