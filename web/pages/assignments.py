@@ -10,18 +10,16 @@ from starlette.responses import RedirectResponse, Response
 
 from diaspora.accounts.models import User
 from diaspora.assignments import service as assignments
-from diaspora.errors import Conflict, DomainError, InvalidTransition, ValidationFailed
 from diaspora.institutions import service as institutions
 from diaspora.placements import service as placements
 from diaspora.placements.states import ASSIGNMENT_STATES
 from diaspora.vocab import MODES
 from web.deps import InstitutionUser, MemberUser, SessionDep, SettingsDep, StaffUser
-from web.pages.forms import form_dict
+from web.pages.forms import FORM_ERRORS, errors_of, form_dict, status_of, version_of
 from web.templating import render
 
 router = APIRouter()
 
-FORM_ERRORS = (ValidationFailed, Conflict, InvalidTransition)
 BASE = {
     "member": "/my/assignments",
     "institution": "/institution/assignments",
@@ -31,17 +29,6 @@ BASE = {
 
 def _base(user: User) -> str:
     return BASE.get(str(user.role), BASE["staff"])
-
-
-def _errors_of(exc: DomainError) -> dict[str, str]:
-    errors = dict(exc.errors) if isinstance(exc, ValidationFailed) else {}
-    errors.setdefault("form", exc.message)
-    return errors
-
-
-def _version(data: dict[str, Any]) -> int | None:
-    raw = str(data.get("version", "")).strip()
-    return int(raw) if raw.isdigit() else None
 
 
 def _list(request: Request, session: Session, user: User, **filters: Any) -> Response:
@@ -109,7 +96,7 @@ async def _transition(
             assignment_id=assignment_id,
             to=data.pop("to", ""),
             reason=data.pop("reason", ""),
-            expected_version=_version(data),
+            expected_version=version_of(data),
             data={k: v for k, v in data.items() if k in assignments.EDITABLE} or None,
             base_url=base_url,
         )
@@ -120,9 +107,9 @@ async def _transition(
             session,
             user,
             assignment_id,
-            errors=_errors_of(exc),
+            errors=errors_of(exc),
             values=data,
-            status=422 if isinstance(exc, ValidationFailed) else 409,
+            status=status_of(exc),
         )
     return RedirectResponse(f"{_base(user)}/{assignment_id}", status_code=303)
 
@@ -138,7 +125,7 @@ async def _evaluate(request: Request, session: Session, user: User, assignment_i
             rating=data.get("rating", ""),
             text=data.get("text", ""),
             report=data.get("report") if "report" in data else None,
-            expected_version=_version(data),
+            expected_version=version_of(data),
         )
     except FORM_ERRORS as exc:
         session.rollback()
@@ -147,9 +134,9 @@ async def _evaluate(request: Request, session: Session, user: User, assignment_i
             session,
             user,
             assignment_id,
-            errors=_errors_of(exc),
+            errors=errors_of(exc),
             values=data,
-            status=422 if isinstance(exc, ValidationFailed) else 409,
+            status=status_of(exc),
         )
     return RedirectResponse(f"{_base(user)}/{assignment_id}?saved=1", status_code=303)
 
@@ -247,7 +234,7 @@ async def staff_edit(
             actor=user,
             assignment_id=assignment_id,
             data=data,
-            expected_version=_version(data),
+            expected_version=version_of(data),
         )
     except FORM_ERRORS as exc:
         session.rollback()
@@ -256,9 +243,9 @@ async def staff_edit(
             session,
             user,
             assignment_id,
-            errors=_errors_of(exc),
+            errors=errors_of(exc),
             values=data,
-            status=422 if isinstance(exc, ValidationFailed) else 409,
+            status=status_of(exc),
         )
     return RedirectResponse(f"/staff/assignments/{assignment_id}?saved=1", status_code=303)
 

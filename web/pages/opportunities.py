@@ -5,16 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from diaspora.errors import Conflict, InvalidTransition, ValidationFailed
 from diaspora.placements import service as placements
 from diaspora.vocab import ISCED_LEVELS
 from web.deps import MemberUser, SessionDep, SettingsDep
-from web.pages.forms import form_dict
+from web.pages.forms import FORM_ERRORS, form_dict, status_of
 from web.templating import render
 
 router = APIRouter()
-
-FORM_ERRORS = (ValidationFailed, Conflict, InvalidTransition)
 
 
 @router.get("/opportunities")
@@ -65,7 +62,7 @@ async def respond_by_token(
                 "errors": {"form": exc.message},
                 "isced": ISCED_LEVELS,
             },
-            status_code=422 if isinstance(exc, ValidationFailed) else 409,
+            status_code=status_of(exc),
         )
     return RedirectResponse(f"/opportunities/{entry.request_id}?answered=1", status_code=303)
 
@@ -104,6 +101,6 @@ async def respond(
             request,
             "requests/opportunity.html",
             {"opp": opp, "errors": {"form": exc.message}, "isced": ISCED_LEVELS},
-            status_code=422 if isinstance(exc, ValidationFailed) else 409,
+            status_code=status_of(exc),
         )
     return RedirectResponse(f"/opportunities/{request_id}?answered=1", status_code=303)

@@ -13,35 +13,17 @@ from starlette.responses import RedirectResponse, Response
 from diaspora.accounts.models import User
 from diaspora.assignments import service as assignments
 from diaspora.audit import service as audit
-from diaspora.errors import Conflict, DomainError, InvalidTransition, ValidationFailed
+from diaspora.errors import ValidationFailed
 from diaspora.institutions import service as institutions
 from diaspora.placements import service as placements
 from diaspora.placements.models import PlacementRequest
 from diaspora.placements.states import REQUEST_STATES, SHORTLIST_STATES
 from diaspora.vocab import ISCED_LEVELS, MODES, SECTORS
 from web.deps import CurrentUser, InstitutionUser, SessionDep, SettingsDep, StaffUser
-from web.pages.forms import form_dict
+from web.pages.forms import FORM_ERRORS, errors_of, form_dict, status_of, version_of
 from web.templating import render
 
 router = APIRouter()
-
-# Failures a form shows next to its fields or above its buttons instead of on an error page.
-FORM_ERRORS = (ValidationFailed, Conflict, InvalidTransition)
-
-
-def _status_of(exc: DomainError) -> int:
-    return 422 if isinstance(exc, ValidationFailed) else 409
-
-
-def _errors_of(exc: DomainError) -> dict[str, str]:
-    errors = dict(exc.errors) if isinstance(exc, ValidationFailed) else {}
-    errors.setdefault("form", exc.message)
-    return errors
-
-
-def _version(data: dict[str, Any]) -> int | None:
-    raw = str(data.get("version", "")).strip()
-    return int(raw) if raw.isdigit() else None
 
 
 def _form_values(req: PlacementRequest | None) -> dict[str, Any]:
@@ -116,7 +98,7 @@ async def create(
     except ValidationFailed as exc:
         session.rollback()
         return _form_page(
-            request, session, req=None, values=data, errors=_errors_of(exc), status=422
+            request, session, req=None, values=data, errors=errors_of(exc), status=422
         )
     if submit:
         try:
@@ -203,7 +185,7 @@ async def edit(
             actor=user,
             request_id=request_id,
             data=data,
-            expected_version=_version(data),
+            expected_version=version_of(data),
         )
         if submit:
             placements.transition_request(
@@ -218,7 +200,7 @@ async def edit(
         session.rollback()
         req = placements.get_request(session=session, actor=user, request_id=request_id)
         return _form_page(
-            request, session, req=req, values=data, errors=_errors_of(exc), status=_status_of(exc)
+            request, session, req=req, values=data, errors=errors_of(exc), status=status_of(exc)
         )
     return RedirectResponse(f"/institution/requests/{request_id}?saved=1", status_code=303)
 
@@ -241,13 +223,13 @@ async def _transition(
             request_id=request_id,
             to=data.get("to", ""),
             reason=data.get("reason", ""),
-            expected_version=_version(data),
+            expected_version=version_of(data),
             base_url=settings.base_url,
         )
     except FORM_ERRORS as exc:
         session.rollback()
         return detail(
-            request, session, user, request_id, errors=_errors_of(exc), status=_status_of(exc)
+            request, session, user, request_id, errors=errors_of(exc), status=status_of(exc)
         )
     return RedirectResponse(back, status_code=303)
 
@@ -292,7 +274,7 @@ async def institution_propose(
     except FORM_ERRORS as exc:
         session.rollback()
         return _institution_detail(
-            request, session, user, request_id, errors=_errors_of(exc), status=_status_of(exc)
+            request, session, user, request_id, errors=errors_of(exc), status=status_of(exc)
         )
     return RedirectResponse(f"/institution/assignments/{a.id}", status_code=303)
 
@@ -453,8 +435,8 @@ def run_matching(
             user,
             request_id,
             filters={},
-            errors=_errors_of(exc),
-            status=_status_of(exc),
+            errors=errors_of(exc),
+            status=status_of(exc),
         )
     return RedirectResponse(f"/staff/requests/{request_id}/shortlist", status_code=303)
 
@@ -475,7 +457,7 @@ async def entry_transition(
             actor=user,
             entry_id=entry_id,
             to=data.get("to", ""),
-            expected_version=_version(data),
+            expected_version=version_of(data),
             base_url=settings.base_url,
         )
     except FORM_ERRORS as exc:
@@ -486,8 +468,8 @@ async def entry_transition(
             user,
             entry.request_id,
             filters={},
-            errors=_errors_of(exc),
-            status=_status_of(exc),
+            errors=errors_of(exc),
+            status=status_of(exc),
         )
     return RedirectResponse(
         f"/staff/requests/{entry.request_id}/shortlist#entry-{entry_id}", status_code=303
@@ -516,8 +498,8 @@ async def staff_propose(
             user,
             entry.request_id,
             filters={},
-            errors=_errors_of(exc),
-            status=_status_of(exc),
+            errors=errors_of(exc),
+            status=status_of(exc),
         )
     return RedirectResponse(f"/staff/assignments/{a.id}", status_code=303)
 
