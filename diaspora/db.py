@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import MetaData, event
+from sqlalchemy import JSON, MetaData, Table, event, insert, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -65,3 +67,73 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         yield session
     finally:
         session.close()
+
+
+# Fewer rows than this are inserted with INSERT: COPY plus taking ids costs more round trips.
+COPY_FROM = 20
+
+
+def bulk_insert(
+    session: Session,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    return_ids: bool = False,
+) -> list[int]:
+    """Insert many rows (all with the same keys) in the session's transaction; their ids,
+    in order, when asked.
+
+    On PostgreSQL the rows go through COPY, ids taken from the table's sequence first:
+    a multi-row INSERT of a thousand rows is a query of tens of thousands of parameters
+    that psycopg parses again each time (~50 ms), and per-row statements cost a round
+    trip each; COPY costs a few microseconds per row.  On SQLite (in-process, no round
+    trips) a Core executemany is as good, and so is an INSERT for a handful of rows.  Statement hooks (`do_orm_execute`) do not see
+    a COPY: callers note what they wrote themselves.
+    """
+    if not rows:
+        return []
+    conn = session.connection()
+    if conn.dialect.name != "postgresql" or len(rows) < COPY_FROM:
+        if not return_ids:
+            session.execute(insert(table), list(rows))
+            return []
+        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        return [int(i) for i in session.execute(statement, list(rows)).scalars()]
+    import psycopg  # only on PostgreSQL
+
+    ids: list[int] = []
+    if return_ids:
+        sequence = conn.execute(
+            text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": table.name}
+        ).scalar_one()
+        ids = [
+            int(i)
+            for i in conn.execute(
+                text("SELECT nextval(:seq) FROM generate_series(1, :n) ORDER BY 1"),
+                {"seq": sequence, "n": len(rows)},
+            ).scalars()
+        ]
+    keys = list(rows[0])
+    names = [*(["id"] if return_ids else []), *keys]
+    is_json = [isinstance(table.c[name].type, JSON) for name in names]
+    columns = ", ".join(f'"{name}"' for name in names)
+    statement = f'COPY "{table.name}" ({columns}) FROM STDIN'
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        with cursor.copy(statement) as copy:
+            for index, row in enumerate(rows):
+                values = [row[key] for key in keys]
+                if return_ids:
+                    values.insert(0, ids[index])
+                copy.write_row(
+                    [
+                        json.dumps(value) if js and value is not None else value
+                        for value, js in zip(values, is_json, strict=True)
+                    ]
+                )
+    except psycopg.IntegrityError as error:
+        # Callers handle duplicates (an import running twice at once) as for an INSERT.
+        raise IntegrityError(statement, None, error) from error
+    finally:
+        cursor.close()
+    return ids

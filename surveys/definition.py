@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 import pycountry
@@ -193,7 +194,12 @@ class Definition(_Frozen):
 
     def fields(self) -> Iterator[FieldRef]:
         """Every question in form order, with its enclosing groups and repeats."""
-        yield from _walk(self.children, (), ())
+        return iter(self._fields)
+
+    @cached_property
+    def _fields(self) -> tuple[FieldRef, ...]:
+        # A definition is immutable, and imports walk it several times per row.
+        return tuple(_walk(self.children, (), ()))
 
     def question(self, name: str) -> Question:
         """The question called `name` (names are unique per repeat scope)."""

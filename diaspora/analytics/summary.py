@@ -308,6 +308,14 @@ def _note(session: OrmSession, ids: set[Any]) -> None:
     session.info.setdefault(_PENDING, set()).update(ids)
 
 
+def note_members(session: OrmSession, member_ids: Iterable[int]) -> None:
+    """Queue these members at commit: for writers the statement hooks below cannot see
+    (COPY in `diaspora.db.bulk_insert`)."""
+    ids = set(member_ids)
+    if ids:
+        _note(session, ids)
+
+
 def _write_pending(session: OrmSession) -> None:
     """Queue the members noted in this transaction (one multi-row upsert)."""
     ids = session.info.pop(_PENDING, None)

@@ -51,15 +51,31 @@ LIST_FIELDS = ("sectors", "skills", "languages", "modes", "contributions")
 
 
 def new_pseudonym(session: Session) -> str:
-    while True:
-        candidate = "DM-" + "".join(secrets.choice(_ALPHABET) for _ in range(6))
-        if (
-            session.exec(
-                select(MemberProfile.id).where(MemberProfile.pseudonym == candidate)
-            ).first()
-            is None
-        ):
-            return candidate
+    return new_pseudonyms(session, 1)[0]
+
+
+def new_pseudonyms(session: Session, count: int) -> list[str]:
+    """`count` distinct unused pseudonyms, checked against the database in one query per
+    round (32^6 ≈ 10^9 names: a collision is rare, an import of 100,000 needs no more
+    than a round or two)."""
+    chosen: list[str] = []
+    while len(chosen) < count:
+        wanted = count - len(chosen)
+        candidates = {
+            "DM-" + "".join(secrets.choice(_ALPHABET) for _ in range(6)) for _ in range(wanted)
+        } - set(chosen)
+        taken: set[str] = set()
+        pool = list(candidates)
+        for start in range(0, len(pool), 1000):
+            taken.update(
+                session.exec(
+                    select(MemberProfile.pseudonym).where(
+                        col(MemberProfile.pseudonym).in_(pool[start : start + 1000])
+                    )
+                )
+            )
+        chosen.extend(name for name in pool if name not in taken)
+    return chosen
 
 
 def create_profile_for(

@@ -26,18 +26,22 @@ from diaspora.errors import NotFound, ValidationFailed
 from diaspora.responses.definitions import load_definition
 from diaspora.responses.models import Response, Source, Survey, SurveyVersion
 from diaspora.responses.respond import (
+    MAX_EXTERNAL_ID,
+    Incoming,
     Stored,
     VersionRef,
     existing,
     published_version,
     serialised_writes,
+    store_new_members,
     store_submission,
 )
 from surveys import Definition, ParsedSubmission, RowError, parse_kobo_json, parse_xlsx
 from surveys.submissions import iter_csv
 
 Progress = Callable[[int, int], None]
-BATCH = 200
+# Rows stored per transaction: a few multi-row statements each (see store_new_members).
+BATCH = 1000
 SOURCES = {Source.kobo.value, Source.odk.value, Source.csv.value}
 _KOBO_HEADERS = {"_uuid", "_submission_time", "_id", "_index"}
 _ODK_HEADERS = {"KEY", "SubmissionDate", "meta-instanceID", "SubmitterID"}
@@ -221,8 +225,7 @@ def _store_all(
         report.duplicates += len(batch) - len(fresh)
         try:
             with serialised_writes(session):
-                for submission in fresh:
-                    _store_one(session, actor, ref, definition, submission, report)
+                _store_batch(session, actor, ref, definition, fresh, report)
                 session.commit()
         except IntegrityError:
             # Another import stored some of these meanwhile: redo the batch one by one.
@@ -232,7 +235,7 @@ def _store_all(
                     report.duplicates += 1
                     continue
                 try:
-                    _store_one(session, actor, ref, definition, submission, report)
+                    _store_batch(session, actor, ref, definition, [submission], report)
                     session.commit()
                 except IntegrityError:
                     session.rollback()
@@ -242,32 +245,33 @@ def _store_all(
             progress(done + len({p.row for p in report.problems}), total)
 
 
-def _store_one(
+def _store_batch(
     session: Session,
     actor: User | None,
     ref: VersionRef,
     definition: Definition,
-    submission: ParsedSubmission,
+    batch: list[ParsedSubmission],
     report: ImportReport,
 ) -> None:
-    try:
-        store_submission(
-            session=session,
-            actor=actor,
-            ref=ref,
-            definition=definition,
-            answers=submission.answers,
-            source=report.source,
-            external_id=submission.external_id[:100],
-            submitted_at=submission.submitted_at,
-        )
-    except ValidationFailed as refused:  # raised before anything is written
-        report.problems.extend(
-            Problem(None, path, reason, submission.external_id)
-            for path, reason in refused.errors.items()
-        )
-        return
-    report.added += 1
+    """Store a batch with a few multi-row statements; rows the profile refuses are reported."""
+    outcomes = store_new_members(
+        session=session,
+        actor=actor,
+        ref=ref,
+        definition=definition,
+        incoming=[
+            Incoming(s.answers, s.external_id[:MAX_EXTERNAL_ID], s.submitted_at) for s in batch
+        ],
+        source=report.source,
+    )
+    for submission, outcome in zip(batch, outcomes, strict=True):
+        if isinstance(outcome, ValidationFailed):
+            report.problems.extend(
+                Problem(None, path, reason, submission.external_id)
+                for path, reason in outcome.errors.items()
+            )
+        else:
+            report.added += 1
 
 
 def receive_kobo(

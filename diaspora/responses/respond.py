@@ -10,7 +10,7 @@ the response submitted, all in one transaction.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,6 +25,7 @@ from diaspora.accounts.permissions import is_staff, require
 from diaspora.audit.models import AuditEvent
 from diaspora.audit.service import record
 from diaspora.common import new_token, token_hash, utcnow
+from diaspora.db import bulk_insert
 from diaspora.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from diaspora.members import service as members
 from diaspora.members.models import MemberIdentity, MemberProfile
@@ -488,6 +489,101 @@ def existing(session: Session, source: str, external_id: str) -> Response | None
     ).first()
 
 
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """A complete submission for a member who has no account (Kobo, imports, staff)."""
+
+    answers: Mapping[str, Any]
+    external_id: str | None = None
+    submitted_at: Any = None
+    language: str | None = None
+
+
+def _response_row(
+    ref: VersionRef,
+    member_id: int,
+    user_id: int | None,
+    answers: Mapping[str, Any],
+    source: str,
+    external_id: str | None,
+    submitted_at: Any,
+    now: datetime,
+) -> dict[str, Any]:
+    return {
+        **bridge.row_defaults(Response),
+        "survey_id": ref.survey_id,
+        "version_id": ref.version_id,
+        "member_id": member_id,
+        "user_id": user_id,
+        "answers": dict(answers),
+        "status": ResponseStatus.submitted.value,
+        "source": str(source),
+        "external_id": external_id,
+        "submitted_at": submitted_at or now,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def store_new_members(
+    *,
+    session: Session,
+    actor: User | None,
+    ref: VersionRef,
+    definition: Definition,
+    incoming: Sequence[Incoming],
+    source: str,
+) -> list[Stored | ValidationFailed]:
+    """Store complete submissions (answers already checked by `validate_all`), each with
+    a new member profile without an account made from the bindings.  One outcome per
+    submission, in order: stored, or refused by the profile's checks (nothing written
+    for it).  A few multi-row statements whatever their number; the caller commits.
+    """
+    now = utcnow()
+    outcomes: list[Stored | ValidationFailed | None] = []
+    accepted: list[tuple[int, Incoming, bridge.NewMember]] = []
+    for index, item in enumerate(incoming):
+        try:
+            member = bridge.new_member(
+                definition,
+                item.answers,
+                version_id=ref.version_id,
+                now=now,
+                language=item.language,
+            )
+        except ValidationFailed as refused:
+            outcomes.append(refused)
+            continue
+        outcomes.append(None)
+        accepted.append((index, item, member))
+    if not accepted:
+        return [o for o in outcomes if o is not None]
+    audit: list[dict[str, Any]] = []
+    member_ids = bridge.insert_members(
+        session=session,
+        actor=actor,
+        new=[member for _, _, member in accepted],
+        source=f"survey-{source}",
+        now=now,
+        audit=audit,
+    )
+    rows = [
+        _response_row(
+            ref, member_id, None, item.answers, source, item.external_id, item.submitted_at, now
+        )
+        for member_id, (_, item, _) in zip(member_ids, accepted, strict=True)
+    ]
+    response_ids = bulk_insert(session, bridge.table(model=Response), rows, return_ids=True)
+    details = {"version_id": ref.version_id, "source": str(source)}
+    for response_id, (index, _, _) in zip(response_ids, accepted, strict=True):
+        audit.append(
+            bridge.audit_row(actor, "response.submit", "response", response_id, details, now)
+        )
+        outcomes[index] = Stored(response_id, ResponseStatus.submitted.value)
+    bulk_insert(session, bridge.table(model=AuditEvent), audit)
+    return [o for o in outcomes if o is not None]
+
+
 def store_submission(
     *,
     session: Session,
@@ -503,60 +599,49 @@ def store_submission(
 ) -> Stored:
     """Store a complete submission (answers already checked by `validate_all`) and update
     its member's profile; without `member_user` a profile without an account is created
-    from the bindings (Kobo, imports, staff on behalf).  The caller commits.
+    from the bindings (Kobo, staff on behalf).  The caller commits.
 
     Raises ValidationFailed, before writing anything, when the profile refuses an answer.
     """
+    if member_user is None:
+        incoming = Incoming(answers, external_id, submitted_at, language)
+        (outcome,) = store_new_members(
+            session=session,
+            actor=actor,
+            ref=ref,
+            definition=definition,
+            incoming=[incoming],
+            source=source,
+        )
+        if isinstance(outcome, ValidationFailed):
+            raise outcome
+        return outcome
+    errors = bridge.profile_errors(definition, answers, language=language)
+    if errors:
+        raise ValidationFailed(errors, "Some answers are invalid.")
     now = utcnow()
-    audit: list[dict[str, Any]] = []
-    if member_user is not None:
-        errors = bridge.profile_errors(definition, answers, language=language)
-        if errors:
-            raise ValidationFailed(errors, "Some answers are invalid.")
-        profile = session.exec(
-            select(MemberProfile).where(MemberProfile.user_id == member_user.id)
-        ).first() or members.create_profile_for(session=session, user=member_user)
-        bridge.apply(
-            session=session,
-            actor=actor,
-            definition=definition,
-            answers=answers,
-            member_id=profile.id or 0,
-            version_id=ref.version_id,
-            source=f"survey-{source}",
-        )
-        member_id = profile.id or 0
-    else:
-        member_id = bridge.create_member(
-            session=session,
-            actor=actor,
-            definition=definition,
-            answers=answers,
-            version_id=ref.version_id,
-            source=f"survey-{source}",
-            language=language,
-            audit=audit,
-        )
-    row = {
-        **bridge.row_defaults(Response),
-        "survey_id": ref.survey_id,
-        "version_id": ref.version_id,
-        "member_id": member_id,
-        "user_id": member_user.id if member_user else None,
-        "answers": dict(answers),
-        "status": ResponseStatus.submitted.value,
-        "source": str(source),
-        "external_id": external_id,
-        "submitted_at": submitted_at or now,
-        "created_at": now,
-        "updated_at": now,
-    }
+    profile = session.exec(
+        select(MemberProfile).where(MemberProfile.user_id == member_user.id)
+    ).first() or members.create_profile_for(session=session, user=member_user)
+    member_id = profile.id or 0
+    bridge.apply(
+        session=session,
+        actor=actor,
+        definition=definition,
+        answers=answers,
+        member_id=member_id,
+        version_id=ref.version_id,
+        source=f"survey-{source}",
+    )
+    row = _response_row(
+        ref, member_id, member_user.id, answers, source, external_id, submitted_at, now
+    )
     responses = bridge.table(model=Response)
     response_id = int(
         session.execute(insert(responses).returning(responses.c.id), row).scalar_one()
     )
     details = {"version_id": ref.version_id, "source": str(source)}
-    audit.append(bridge.audit_row(actor, "response.submit", "response", response_id, details, now))
+    audit = [bridge.audit_row(actor, "response.submit", "response", response_id, details, now)]
     session.execute(insert(bridge.table(model=AuditEvent)), audit)
     return Stored(response_id, ResponseStatus.submitted.value)
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import insert
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from diaspora.audit.models import AuditEvent
 from diaspora.common import utcnow
@@ -467,6 +467,82 @@ def test_imports_are_idempotent_and_keep_bad_rows_apart(session, world) -> None:
     profile = session.get(MemberProfile, stored[0].member_id)
     assert profile is not None and profile.user_id is None and profile.residence_country == "NL"
     assert actions(session, "responses.import")
+
+
+def test_a_large_import_stores_every_row_like_a_single_submission(session, world) -> None:
+    """Batches of many rows take the bulk path (COPY on PostgreSQL): same rows, same audit."""
+    from diaspora.analytics.summary import QUEUE
+    from diaspora.consent.models import Consent
+    from diaspora.members.models import MemberSkill
+
+    builtin(session)
+    count = 45
+    rows = [kobo_row(n, **{"group/first_name": f"Ama{n}"}) for n in range(count)]
+    rows[7]["group/birth_year"] = "1850"
+    report = imports.import_file(
+        session=session, actor=world.sam, slug=SLUG, data=kobo_csv(rows), filename="k.csv"
+    )
+    assert (report.added, report.bad_rows) == (count - 1, 1)
+    stored = session.exec(select(Response).where(Response.source == "kobo")).all()
+    assert len(stored) == count - 1 and len({r.member_id for r in stored}) == count - 1
+    by_uuid = {r.external_id: r for r in stored}
+    assert "uuid-7" not in by_uuid
+    member_ids = [r.member_id for r in stored]
+    profiles = session.exec(
+        select(MemberProfile).where(col(MemberProfile.id).in_(member_ids))
+    ).all()
+    assert len({p.pseudonym for p in profiles}) == count - 1
+    assert all(p.residence_country == "NL" and p.consent_mapping for p in profiles)
+    names = session.exec(
+        select(MemberIdentity.first_name).where(col(MemberIdentity.member_id).in_(member_ids))
+    ).all()
+    assert sorted(names) == sorted(f"Ama{n}" for n in range(count) if n != 7)
+    for model in (MemberSkill, Consent):  # kobo_row answers no language question
+        owners = session.exec(select(model.member_id).where(col(model.member_id).in_(member_ids)))
+        assert set(owners) == set(member_ids), model.__name__
+    submits = session.exec(select(AuditEvent).where(AuditEvent.action == "response.submit")).all()
+    assert {e.entity_id for e in submits} >= {str(r.id) for r in stored}
+    assert all(e.actor_id == world.sam.id for e in submits)
+    queued = set(session.exec(select(QUEUE.c.member_id)))
+    assert set(member_ids) <= queued
+    again = imports.import_file(
+        session=session, actor=world.sam, slug=SLUG, data=kobo_csv(rows), filename="k.csv"
+    )
+    assert (again.added, again.duplicates) == (0, count - 1)
+
+
+def test_bulk_insert_reports_a_duplicate_as_an_integrity_error(session, world) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from diaspora.db import bulk_insert
+    from diaspora.responses.profile import row_defaults, table
+
+    version = builtin(session)
+    member = submitted(session, world.alice)
+    now = utcnow()
+    row = {
+        **row_defaults(Response),
+        "survey_id": version.survey_id,
+        "version_id": version.id,
+        "member_id": member.member_id,
+        "status": "submitted",
+        "source": "kobo",
+        "external_id": "same",
+        "created_at": now,
+        "updated_at": now,
+    }
+    rows = [{**row, "external_id": f"id-{n}"} for n in range(30)] + [row, row]
+    with pytest.raises(IntegrityError):
+        bulk_insert(session, table(model=Response), rows, return_ids=True)
+    session.rollback()
+    assert session.exec(select(Response).where(Response.source == "kobo")).all() == []
+    ids = bulk_insert(session, table(model=Response), rows[:30], return_ids=True)
+    session.commit()
+    assert len(ids) == 30 and ids == sorted(ids)
+    stored = {
+        r.id: r.external_id for r in session.exec(select(Response).where(Response.source == "kobo"))
+    }
+    assert [stored[i] for i in ids] == [f"id-{n}" for n in range(30)]
 
 
 def test_it_imports_its_own_xlsx_export(session, world) -> None:
