@@ -117,10 +117,10 @@ def bulk_insert(
     names = [*(["id"] if return_ids else []), *keys]
     is_json = [isinstance(table.c[name].type, JSON) for name in names]
     columns = ", ".join(f'"{name}"' for name in names)
-    statement = f'COPY "{table.name}" ({columns}) FROM STDIN'
+    copy_sql = f'COPY "{table.name}" ({columns}) FROM STDIN'
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        with cursor.copy(statement) as copy:
+        with cursor.copy(copy_sql) as copy:
             for index, row in enumerate(rows):
                 values = [row[key] for key in keys]
                 if return_ids:
@@ -133,7 +133,7 @@ def bulk_insert(
                 )
     except psycopg.IntegrityError as error:
         # Callers handle duplicates (an import running twice at once) as for an INSERT.
-        raise IntegrityError(statement, None, error) from error
+        raise IntegrityError(copy_sql, None, error) from error
     finally:
         cursor.close()
     return ids
