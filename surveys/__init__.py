@@ -12,6 +12,7 @@ from surveys.submissions import (
     RowError,
     parse_csv,
     parse_kobo_json,
+    parse_odk_zip,
     parse_xlsx,
 )
 from surveys.validation import coerce_answers, prepare_answers, validate_all, validate_page
@@ -40,6 +41,7 @@ __all__ = [
     "pages",
     "parse_csv",
     "parse_kobo_json",
+    "parse_odk_zip",
     "parse_xlsx",
     "prepare_answers",
     "safe_cell",

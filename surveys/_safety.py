@@ -9,7 +9,9 @@ cheap and bounded, so a hostile file is refused in well under a second.
 
 from __future__ import annotations
 
+import io
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from io import BytesIO
@@ -82,7 +84,7 @@ def check_xlsx(data: bytes, filename: str, limits: Limits) -> None:
             )
         if "xl/workbook.xml" not in names:
             raise UnsafeFile(f"{filename}: not an Excel workbook (no xl/workbook.xml)")
-        budget = _Budget(limits.max_uncompressed)
+        budget = Budget(limits.max_uncompressed)
         _check_content_types(archive, filename, budget)
         sheets = _sheet_parts(archive, filename, budget)
         for info in infos:
@@ -113,11 +115,97 @@ def _check_members(infos: list[zipfile.ZipInfo], filename: str, limits: Limits) 
             )
 
 
-class _Budget:
+def open_zip(data: bytes, filename: str, limits: Limits) -> zipfile.ZipFile:
+    """Open an uploaded zip archive (not a workbook) after checking it without trusting it.
+
+    Refused: oversized uploads, damaged zips, too many members, declared bombs (total
+    size, ratio), member names that climb out of the archive (`..`, absolute paths,
+    drive letters) and encrypted members.  Read members with `open_member` so the bytes
+    actually inflated are counted too.
+    """
+    if len(data) > limits.max_bytes:
+        raise UnsafeFile(
+            f"{filename}: file is {len(data):,} bytes, more than the {limits.max_bytes:,} allowed"
+        )
+    try:
+        archive = zipfile.ZipFile(BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise UnsafeFile(f"{filename}: not a readable zip archive ({error})") from error
+    try:
+        infos = archive.infolist()
+        _check_members(infos, filename, limits)
+        for info in infos:
+            _check_member_name(info, filename)
+    except UnsafeFile:
+        archive.close()
+        raise
+    return archive
+
+
+def _check_member_name(info: zipfile.ZipInfo, filename: str) -> None:
+    name = info.filename
+    parts = name.replace("\\", "/").split("/")
+    drive = len(name) > 1 and name[1] == ":" and name[0].isalpha()
+    if name.startswith(("/", "\\")) or drive or ".." in parts or "\x00" in name:
+        raise UnsafeFile(
+            f"{filename}: member {name!r} points outside the archive (path traversal); refused"
+        )
+    if info.flag_bits & 0x1:
+        raise UnsafeFile(f"{filename}: member {name} is encrypted; export it without a password")
+
+
+def open_member(
+    archive: zipfile.ZipFile, name: str, filename: str, budget: Budget
+) -> io.BufferedReader:
+    """A buffered binary stream of one member; inflated bytes are counted against `budget`.
+
+    Reading raises `UnsafeFile` when the budget runs out or the member is damaged.
+    """
+    return io.BufferedReader(_MemberStream(archive, name, filename, budget), 65536)
+
+
+class _MemberStream(io.RawIOBase):
+    def __init__(self, archive: zipfile.ZipFile, name: str, filename: str, budget: Budget) -> None:
+        super().__init__()
+        self._archive = archive
+        self._name = name
+        self._filename = filename
+        self._budget = budget
+        self._stream: IO[bytes] | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        try:
+            if self._stream is None:
+                self._stream = self._archive.open(self._name)
+            chunk = self._stream.read(len(buffer))
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error, RuntimeError) as error:
+            raise UnsafeFile(
+                f"{self._filename}: member {self._name} cannot be unpacked ({error})"
+            ) from error
+        self._budget.spend(len(chunk), self._filename)
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+    def close(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+        super().close()
+
+
+class Budget:
     """Counts bytes actually inflated, since a zip's declared sizes can lie."""
 
     def __init__(self, limit: int) -> None:
         self.left = limit
+
+    def spend(self, size: int, filename: str) -> None:
+        """Count `size` inflated bytes; refuse the upload once the budget is gone."""
+        self.left -= size
+        if self.left < 0:
+            raise UnsafeFile(f"{filename}: unpacks to more than allowed (zip bomb?)")
 
     def reader(self, stream: IO[bytes], filename: str) -> IO[bytes]:
         budget = self
@@ -125,16 +213,14 @@ class _Budget:
         class _Counting:
             def read(self, size: int = -1) -> bytes:
                 chunk = stream.read(size if size and size > 0 else 65536)
-                budget.left -= len(chunk)
-                if budget.left < 0:
-                    raise UnsafeFile(f"{filename}: unpacks to more than allowed (zip bomb?)")
+                budget.spend(len(chunk), filename)
                 return chunk
 
         return _Counting()  # type: ignore[return-value]
 
 
 def _events(
-    archive: zipfile.ZipFile, part: str, filename: str, budget: _Budget, events: tuple[str, ...]
+    archive: zipfile.ZipFile, part: str, filename: str, budget: Budget, events: tuple[str, ...]
 ) -> Iterator[tuple[str, object]]:
     try:
         with archive.open(part) as stream:
@@ -149,12 +235,12 @@ def _events(
         raise UnsafeFile(f"{filename}: part {part} cannot be unpacked ({error})") from error
 
 
-def _parse_all(archive: zipfile.ZipFile, part: str, filename: str, budget: _Budget) -> None:
+def _parse_all(archive: zipfile.ZipFile, part: str, filename: str, budget: Budget) -> None:
     for _event, element in _events(archive, part, filename, budget, ("end",)):
         element.clear()  # type: ignore[attr-defined]
 
 
-def _check_content_types(archive: zipfile.ZipFile, filename: str, budget: _Budget) -> None:
+def _check_content_types(archive: zipfile.ZipFile, filename: str, budget: Budget) -> None:
     if "[Content_Types].xml" not in archive.namelist():
         raise UnsafeFile(f"{filename}: not an Excel workbook (no [Content_Types].xml)")
     for _event, element in _events(archive, "[Content_Types].xml", filename, budget, ("end",)):
@@ -165,7 +251,7 @@ def _check_content_types(archive: zipfile.ZipFile, filename: str, budget: _Budge
             )
 
 
-def _sheet_parts(archive: zipfile.ZipFile, filename: str, budget: _Budget) -> dict[str, str]:
+def _sheet_parts(archive: zipfile.ZipFile, filename: str, budget: Budget) -> dict[str, str]:
     """Map worksheet part paths to sheet names, from workbook.xml and its rels."""
     targets: dict[str, str] = {}
     rels = "xl/_rels/workbook.xml.rels"
@@ -190,7 +276,7 @@ def _check_rows(
     sheet: str,
     filename: str,
     limits: Limits,
-    budget: _Budget,
+    budget: Budget,
 ) -> None:
     """Refuse sheets with more row elements than any XLSForm needs (phantom rows)."""
     rows = 0
