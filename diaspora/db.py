@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import JSON, MetaData, Table, event, insert, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
@@ -69,8 +69,8 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         session.close()
 
 
-# Fewer rows than this are inserted with INSERT: COPY plus taking ids costs more round trips.
-COPY_FROM = 20
+# Fewer rows than this go through a Core INSERT (COPY and taking ids first cost round trips).
+BULK_FROM = 20
 
 
 def bulk_insert(
@@ -81,24 +81,70 @@ def bulk_insert(
     return_ids: bool = False,
 ) -> list[int]:
     """Insert many rows (all with the same keys) in the session's transaction; their ids,
-    in order, when asked.
+    in order, when asked.  Statement hooks (`do_orm_execute`) do not see these writes:
+    callers note what they wrote themselves.
 
-    On PostgreSQL the rows go through COPY, ids taken from the table's sequence first:
-    a multi-row INSERT of a thousand rows is a query of tens of thousands of parameters
-    that psycopg parses again each time (~50 ms), and per-row statements cost a round
-    trip each; COPY costs a few microseconds per row.  On SQLite (in-process, no round
-    trips) a Core executemany is as good, and so is an INSERT for a handful of rows.  Statement hooks (`do_orm_execute`) do not see
-    a COPY: callers note what they wrote themselves.
+    Few rows go through a Core INSERT.  Many rows skip SQLAlchemy's per-row work (it
+    builds and processes a parameter dict per row, about as slow as the database's own
+    insert): on PostgreSQL they go through COPY, ids taken from the table's sequence
+    first (a multi-row INSERT of a thousand rows is a query of tens of thousands of
+    parameters that psycopg parses again each time, ~50 ms); on SQLite through the
+    driver's executemany, values converted by the columns' own bind processors.
     """
     if not rows:
         return []
     conn = session.connection()
-    if conn.dialect.name != "postgresql" or len(rows) < COPY_FROM:
+    if len(rows) < BULK_FROM:
         if not return_ids:
             session.execute(insert(table), list(rows))
             return []
         statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
         return [int(i) for i in session.execute(statement, list(rows)).scalars()]
+    if conn.dialect.name == "postgresql":
+        return _copy_rows(conn, table, rows, return_ids)
+    return _executemany(conn, table, rows, return_ids)
+
+
+def _executemany(
+    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], return_ids: bool
+) -> list[int]:
+    keys = list(rows[0])
+    dialect = conn.dialect
+    compiled = insert(table).compile(dialect=dialect, column_keys=keys)
+    order = list(compiled.positiontup or keys)
+    convert = [table.c[key].type.dialect_impl(dialect).bind_processor(dialect) for key in order]
+    values = [
+        tuple(
+            row[key] if process is None else process(row[key])
+            for key, process in zip(order, convert, strict=True)
+        )
+        for row in rows
+    ]
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(str(compiled), values)
+        if not return_ids:
+            return []
+        # SQLite gives a table without AUTOINCREMENT the rowid max + 1, and this write
+        # transaction is the only one: the rows got consecutive ids.  Checked anyway.
+        last = int(cursor.execute("SELECT last_insert_rowid()").fetchone()[0])
+    except dialect.loaded_dbapi.IntegrityError as error:
+        raise IntegrityError(str(compiled), None, error) from error
+    finally:
+        cursor.close()
+    first = last - len(rows) + 1
+    found = conn.execute(
+        text(f'SELECT count(*) FROM "{table.name}" WHERE id BETWEEN :a AND :b'),
+        {"a": first, "b": last},
+    ).scalar_one()
+    if found != len(rows):
+        raise RuntimeError(f"{table.name}: inserted rows did not get consecutive ids")
+    return list(range(first, last + 1))
+
+
+def _copy_rows(
+    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], return_ids: bool
+) -> list[int]:
     import psycopg  # only on PostgreSQL
 
     ids: list[int] = []

@@ -12,7 +12,13 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
+import multiprocessing
+import os
+import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,9 +28,11 @@ from sqlmodel import Session, col, select
 from diaspora.accounts.models import User
 from diaspora.accounts.permissions import require
 from diaspora.audit.service import record
+from diaspora.common import utcnow
 from diaspora.errors import NotFound, ValidationFailed
 from diaspora.responses.definitions import load_definition
 from diaspora.responses.models import Response, Source, Survey, SurveyVersion
+from diaspora.responses.profile import NewMember, new_member
 from diaspora.responses.respond import (
     MAX_EXTERNAL_ID,
     Incoming,
@@ -150,7 +158,10 @@ def import_file(
             raise ValidationFailed({"file": refused[0].reason})
         if source is None:
             source = detect_source(_xlsx_headers(data))
-        items: Iterable[ParsedSubmission | RowError] = [*result.submissions, *result.errors]
+        items: Iterable[ParsedSubmission | _Prepared | RowError] = [
+            *result.submissions,
+            *result.errors,
+        ]
         ignored = result.ignored_columns
         total = len(result.submissions) + len({e.row for e in result.errors})
     else:
@@ -162,8 +173,12 @@ def import_file(
             raise ValidationFailed({"file": f"{filename}: a CSV export must be UTF-8"}) from None
         if source is None:
             source = detect_source(_csv_headers(data))
-        items = iter_csv(definition, data, ignored_columns=ignored)
         total = max(data.count(b"\n") - 1, 0)
+        workers = _workers(total)
+        if workers:
+            items = _parallel_csv(definition, ref.version_id, data, ignored, workers)
+        else:
+            items = iter_csv(definition, data, ignored_columns=ignored)
     report = ImportReport(source=source, version=ref.number)
     _store_all(session, actor, ref, definition, items, report, total, progress)
     report.ignored_columns = ignored
@@ -185,10 +200,115 @@ def import_file(
     return report
 
 
+# --- parsing large CSV exports in worker processes -------------------------------------
+#
+# Parsing, validating and preparing a member's rows costs about as much CPU as storing
+# them; for a large export, worker processes do the former while this process stores.
+# Workers are forked, which is only safe in a single-threaded process (the CLI): a
+# threaded web server parses in its own thread instead.  ("spawn" would re-run the
+# caller's main module, which scripts without a __main__ guard do not survive.)
+
+PARALLEL_FROM = 20_000  # data rows; smaller files are parsed as they are stored
+CHUNK = 2_000  # data rows per task
+_WORKER: dict[str, Any] = {}
+
+
+def _workers(rows: int) -> int:
+    """How many worker processes parse an export of `rows` rows (0: parse here)."""
+    if rows < PARALLEL_FROM or threading.active_count() > 1:
+        return 0
+    return max(1, min(4, (os.cpu_count() or 1) - 1))
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A parsed row with its new member's rows, or the profile's objections to it."""
+
+    submission: ParsedSubmission
+    member: NewMember | None
+    errors: dict[str, str]
+
+
+def _start_worker(definition: dict[str, Any], version_id: int) -> None:
+    _WORKER["definition"] = Definition.from_dict(definition)
+    _WORKER["version_id"] = version_id
+
+
+def _parse_chunk(
+    text: str, delimiter: str, offset: int
+) -> tuple[list[_Prepared | RowError], list[str]]:
+    """Parse one chunk (the header line + data rows) in a worker; rows renumbered."""
+    definition: Definition = _WORKER["definition"]
+    ignored: list[str] = []
+    now = utcnow()
+    out: list[_Prepared | RowError] = []
+    for item in iter_csv(definition, text, delimiter=delimiter, ignored_columns=ignored):
+        if isinstance(item, RowError):
+            row = item.row + offset if item.row > 1 else item.row
+            out.append(RowError(row, item.field, item.reason))
+            continue
+        try:
+            member = new_member(definition, item.answers, version_id=_WORKER["version_id"], now=now)
+        except ValidationFailed as refused:
+            out.append(_Prepared(item, None, dict(refused.errors)))
+        else:
+            out.append(_Prepared(item, member, {}))
+    return out, ignored
+
+
+def _chunks(data: bytes) -> Iterator[tuple[str, str, int]]:
+    """(header + rows as CSV text, delimiter, rows before it) for every CHUNK data rows."""
+    stream = io.StringIO(data.decode("utf-8-sig"), newline="")
+    header = stream.readline()
+    delimiter = ";" if header.count(";") > header.count(",") else ","
+    reader = csv.reader(stream, delimiter=delimiter)
+    done = 0
+    while block := list(itertools.islice(reader, CHUNK)):
+        buffer = io.StringIO()
+        buffer.write(header)
+        csv.writer(buffer, delimiter=delimiter, lineterminator="\n").writerows(block)
+        yield buffer.getvalue(), delimiter, done
+        done += len(block)
+
+
+def _parallel_csv(
+    definition: Definition, version_id: int, data: bytes, ignored: list[str], workers: int
+) -> Iterator[_Prepared | RowError]:
+    """The rows of a CSV export, parsed and prepared by worker processes, in file order."""
+    context = multiprocessing.get_context("fork")
+    seen_headers: set[RowError] = set()
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(definition.to_dict(), version_id),
+    ) as pool:
+        pending: deque[Future[tuple[list[_Prepared | RowError], list[str]]]] = deque()
+
+        def results() -> Iterator[_Prepared | RowError]:
+            items, columns = pending.popleft().result()
+            if not ignored:
+                ignored.extend(columns)
+            for item in items:
+                # A header problem is reported by every chunk: keep one.
+                if isinstance(item, RowError) and item.row <= 1:
+                    if item in seen_headers:
+                        continue
+                    seen_headers.add(item)
+                yield item
+
+        for text, delimiter, offset in _chunks(data):
+            pending.append(pool.submit(_parse_chunk, text, delimiter, offset))
+            if len(pending) > 2 * workers:
+                yield from results()
+        while pending:
+            yield from results()
+
+
 def _batches(
-    items: Iterable[ParsedSubmission | RowError], report: ImportReport
-) -> Iterator[list[ParsedSubmission]]:
-    batch: list[ParsedSubmission] = []
+    items: Iterable[ParsedSubmission | _Prepared | RowError], report: ImportReport
+) -> Iterator[list[ParsedSubmission | _Prepared]]:
+    batch: list[ParsedSubmission | _Prepared] = []
     for item in items:
         if isinstance(item, RowError):
             report.problems.append(Problem(item.row, item.field, item.reason))
@@ -206,14 +326,14 @@ def _store_all(
     actor: User | None,
     ref: VersionRef,
     definition: Definition,
-    items: Iterable[ParsedSubmission | RowError],
+    items: Iterable[ParsedSubmission | _Prepared | RowError],
     report: ImportReport,
     total: int,
     progress: Progress | None,
 ) -> None:
     done = 0
     for batch in _batches(items, report):
-        ids = [s.external_id for s in batch]
+        ids = [_parsed(s).external_id for s in batch]
         known = set(
             session.exec(
                 select(Response.external_id).where(
@@ -221,7 +341,7 @@ def _store_all(
                 )
             )
         )
-        fresh = [s for s in batch if s.external_id not in known]
+        fresh = [s for s in batch if _parsed(s).external_id not in known]
         report.duplicates += len(batch) - len(fresh)
         try:
             with serialised_writes(session):
@@ -231,7 +351,7 @@ def _store_all(
             # Another import stored some of these meanwhile: redo the batch one by one.
             session.rollback()
             for submission in fresh:
-                if existing(session, report.source, submission.external_id) is not None:
+                if existing(session, report.source, _parsed(submission).external_id) is not None:
                     report.duplicates += 1
                     continue
                 try:
@@ -245,26 +365,48 @@ def _store_all(
             progress(done + len({p.row for p in report.problems}), total)
 
 
+def _parsed(item: ParsedSubmission | _Prepared) -> ParsedSubmission:
+    return item.submission if isinstance(item, _Prepared) else item
+
+
 def _store_batch(
     session: Session,
     actor: User | None,
     ref: VersionRef,
     definition: Definition,
-    batch: list[ParsedSubmission],
+    batch: list[ParsedSubmission | _Prepared],
     report: ImportReport,
 ) -> None:
     """Store a batch with a few multi-row statements; rows the profile refuses are reported."""
+    incoming: list[Incoming] = []
+    kept: list[ParsedSubmission] = []
+    for item in batch:
+        submission = _parsed(item)
+        if isinstance(item, _Prepared) and item.errors:
+            report.problems.extend(
+                Problem(None, path, reason, submission.external_id)
+                for path, reason in item.errors.items()
+            )
+            continue
+        member = item.member if isinstance(item, _Prepared) else None
+        incoming.append(
+            Incoming(
+                submission.answers,
+                submission.external_id[:MAX_EXTERNAL_ID],
+                submission.submitted_at,
+                member=member,
+            )
+        )
+        kept.append(submission)
     outcomes = store_new_members(
         session=session,
         actor=actor,
         ref=ref,
         definition=definition,
-        incoming=[
-            Incoming(s.answers, s.external_id[:MAX_EXTERNAL_ID], s.submitted_at) for s in batch
-        ],
+        incoming=incoming,
         source=report.source,
     )
-    for submission, outcome in zip(batch, outcomes, strict=True):
+    for submission, outcome in zip(kept, outcomes, strict=True):
         if isinstance(outcome, ValidationFailed):
             report.problems.extend(
                 Problem(None, path, reason, submission.external_id)

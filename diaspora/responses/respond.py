@@ -497,6 +497,8 @@ class Incoming:
     external_id: str | None = None
     submitted_at: Any = None
     language: str | None = None
+    # The member's rows when already made (an import prepares them in worker processes).
+    member: bridge.NewMember | None = None
 
 
 def _response_row(
@@ -544,7 +546,7 @@ def store_new_members(
     accepted: list[tuple[int, Incoming, bridge.NewMember]] = []
     for index, item in enumerate(incoming):
         try:
-            member = bridge.new_member(
+            member = item.member or bridge.new_member(
                 definition,
                 item.answers,
                 version_id=ref.version_id,

@@ -511,6 +511,35 @@ def test_a_large_import_stores_every_row_like_a_single_submission(session, world
     assert (again.added, again.duplicates) == (0, count - 1)
 
 
+def test_a_large_csv_is_parsed_by_worker_processes_in_file_order(
+    session, world, monkeypatch
+) -> None:
+    """Above PARALLEL_FROM rows, forked workers parse chunks; rows keep their numbers."""
+    monkeypatch.setattr(imports, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(imports, "CHUNK", 7)
+    assert imports._workers(30) >= 1  # the parallel path is the one under test
+    builtin(session)
+    rows = [kobo_row(n) for n in range(30)]
+    rows[17]["group/birth_year"] = "nineteen"  # refused by the engine, in the third chunk
+    rows[23]["group/residence_country"] = "ZZ"  # in the fourth
+    rows[25]["group/unknown_column"] = "x"
+    report = imports.import_file(
+        session=session, actor=world.sam, slug=SLUG, data=kobo_csv(rows), filename="k.csv"
+    )
+    assert (report.added, report.bad_rows) == (28, 2)
+    assert [(p.row, p.field) for p in report.problems] == [
+        (19, "birth_year"),
+        (25, "residence_country"),
+    ]
+    assert report.ignored_columns == ["group/unknown_column"]
+    stored = session.exec(select(Response.external_id).where(Response.source == "kobo")).all()
+    assert sorted(stored) == sorted(f"uuid-{n}" for n in range(30) if n not in (17, 23))
+    again = imports.import_file(
+        session=session, actor=world.sam, slug=SLUG, data=kobo_csv(rows), filename="k.csv"
+    )
+    assert (again.added, again.duplicates) == (0, 28)
+
+
 def test_bulk_insert_reports_a_duplicate_as_an_integrity_error(session, world) -> None:
     from sqlalchemy.exc import IntegrityError
 
