@@ -83,7 +83,7 @@ def import_form(
 
 @survey_app.command("import-submissions")
 def import_submissions(
-    file: Path = typer.Argument(..., help="A Kobo or ODK export (.csv or .xlsx)."),
+    file: Path = typer.Argument(..., help="A Kobo or ODK export (.csv, .xlsx, or ODK Central .csv.zip)."),
     survey: str = typer.Option(..., "--survey", help="Slug of the survey the data answers."),
     version: int | None = typer.Option(
         None, "--version", help="Version number (default: the published one)."

@@ -16,6 +16,7 @@ import itertools
 import multiprocessing
 import os
 import threading
+import zipfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -44,7 +45,14 @@ from diaspora.responses.respond import (
     store_new_members,
     store_submission,
 )
-from surveys import Definition, ParsedSubmission, RowError, parse_kobo_json, parse_xlsx
+from surveys import (
+    Definition,
+    ParsedSubmission,
+    RowError,
+    parse_kobo_json,
+    parse_odk_zip,
+    parse_xlsx,
+)
 from surveys.submissions import iter_csv
 
 Progress = Callable[[int, int], None]
@@ -115,6 +123,15 @@ def _xlsx_headers(data: bytes) -> list[str]:
         workbook.close()
 
 
+def _is_workbook(data: bytes) -> bool:
+    """Whether a zip is an Excel workbook (else: ODK Central's zip of CSV files)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return any(n.startswith("xl/") for n in archive.namelist())
+    except (zipfile.BadZipFile, ValueError):
+        return True  # let the workbook reader explain what is wrong with the file
+
+
 def _resolve_version(
     session: Session, slug: str, number: int | None
 ) -> tuple[VersionRef, Definition]:
@@ -143,21 +160,28 @@ def import_file(
     version: int | None = None,
     progress: Progress | None = None,
 ) -> ImportReport:
-    """Import a Kobo/ODK CSV or XLSX export into the survey's published version (or `version`)."""
+    """Import a Kobo/ODK export (CSV, XLSX, or ODK Central's .csv.zip with one CSV per
+    repeat) into the survey's published version (or `version`)."""
     if actor is not None:
         require(actor, "response.review")
     if source is not None and source not in SOURCES:
         raise ValidationFailed({"source": f"expected one of {', '.join(sorted(SOURCES))}"})
     ref, definition = _resolve_version(session, slug, version)
-    is_xlsx = filename.lower().endswith((".xlsx", ".xlsm", ".xls")) or data[:4] == b"PK\x03\x04"
+    name = filename.lower()
+    is_zip = data[:4] == b"PK\x03\x04"
+    is_odk_zip = name.endswith(".zip") or (is_zip and not _is_workbook(data))
+    is_xlsx = not is_odk_zip and (name.endswith((".xlsx", ".xlsm", ".xls")) or is_zip)
     ignored: list[str] = []
-    if is_xlsx:
-        result = parse_xlsx(definition, data, filename=filename)
+    if is_odk_zip or is_xlsx:
+        if is_odk_zip:
+            result = parse_odk_zip(definition, data, filename=filename)
+        else:
+            result = parse_xlsx(definition, data, filename=filename)
         refused = [e for e in result.errors if e.row == 0]
         if refused:
             raise ValidationFailed({"file": refused[0].reason})
         if source is None:
-            source = detect_source(_xlsx_headers(data))
+            source = Source.odk if is_odk_zip else detect_source(_xlsx_headers(data))
         items: Iterable[ParsedSubmission | _Prepared | RowError] = [
             *result.submissions,
             *result.errors,

@@ -574,6 +574,68 @@ def test_bulk_insert_reports_a_duplicate_as_an_integrity_error(session, world) -
     assert [stored[i] for i in ids] == [f"id-{n}" for n in range(30)]
 
 
+def odk_zip(members: dict[str, list[dict]]) -> bytes:
+    """An ODK Central "Download (.csv.zip)" export: one comma-separated CSV per table."""
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, rows in members.items():
+            headers = list(dict.fromkeys(key for row in rows for key in row))
+            buffer = io.StringIO()
+            writer = csv.DictWriter(buffer, fieldnames=headers)
+            writer.writeheader()
+            writer.writerows(rows)
+            archive.writestr(name, buffer.getvalue())
+    return out.getvalue()
+
+
+def test_it_imports_an_odk_central_zip_with_repeat_tables(session, world) -> None:
+    builtin(session)
+    mains, languages = [], []
+    for n in (1, 2):
+        row = {k: v for k, v in kobo_row(n).items() if not k.startswith("_")}
+        row = {k.replace("group/", "group-"): v for k, v in row.items()}
+        key = f"uuid:odk-{n}"
+        mains.append({"SubmissionDate": "2026-03-01T10:15:00.000Z", **row, "KEY": key})
+        languages.append(
+            {
+                "language_code": "fr",
+                "language_level": "B2",
+                "PARENT_KEY": key,
+                "KEY": f"{key}/languages[1]",
+            }
+        )
+        languages.append(
+            {
+                "language_code": "en",
+                "language_level": "C1",
+                "PARENT_KEY": key,
+                "KEY": f"{key}/languages[2]",
+            }
+        )
+    data = odk_zip({"diaspora_mapping.csv": mains, "diaspora_mapping-languages.csv": languages})
+    report = imports.import_file(
+        session=session, actor=world.sam, slug=SLUG, data=data, filename="export.csv.zip"
+    )
+    assert (report.source, report.added, report.bad_rows) == ("odk", 2, 0), report.problems
+    stored = session.exec(select(Response).where(Response.source == "odk")).all()
+    assert sorted(r.external_id or "" for r in stored) == ["odk-1", "odk-2"]
+    assert stored[0].answers["languages"] == [
+        {"language_code": "fr", "language_level": "B2"},
+        {"language_code": "en", "language_level": "C1"},
+    ]
+    again = imports.import_file(
+        session=session, actor=world.sam, slug=SLUG, data=data, filename="export.zip"
+    )
+    assert (again.added, again.duplicates) == (0, 2)
+    with pytest.raises(ValidationFailed) as refused:
+        imports.import_file(
+            session=session, actor=world.sam, slug=SLUG, data=odk_zip({}), filename="x.zip"
+        )
+    assert "file" in refused.value.errors
+
+
 def test_it_imports_its_own_xlsx_export(session, world) -> None:
     builtin(session)
     data = kobo_csv([kobo_row(1), kobo_row(2)])
