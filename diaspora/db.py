@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import JSON, MetaData, Table, event, insert, text
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
@@ -69,8 +68,164 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         session.close()
 
 
-# Fewer rows than this go through a Core INSERT (COPY and taking ids first cost round trips).
+# On PostgreSQL, more rows than this per table go through COPY rather than a pipeline of
+# INSERTs (COPY has a fixed cost of its own).
+COPY_FROM = 50
+# On SQLite, fewer rows than this go through a Core INSERT (simpler; as fast).
 BULK_FROM = 20
+
+
+class RowWriter:
+    """Rows for several tables, written together in the session's transaction.
+
+    On PostgreSQL ids come from the tables' sequences first (`reserve`, one query for
+    all tables), so child rows can be built before their parents are written, and
+    everything is sent at `flush` in one pipeline: one round trip for a submission's
+    ten statements instead of ten, and COPY for large batches (a multi-row INSERT of a
+    thousand rows is a query of tens of thousands of parameters that psycopg parses
+    again each time, ~50 ms).  On SQLite (in-process, no round trips) rows are written
+    as they come, many rows through the driver's executemany with the columns' own
+    bind processors (SQLAlchemy builds and processes a dict per row, as slow as the
+    insert itself).
+
+    Statement hooks (`do_orm_execute`) do not see these writes: callers note what
+    they wrote themselves (see `analytics.summary.note_members`).
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.conn = session.connection()
+        self.postgres = self.conn.dialect.name == "postgresql"
+        self.pending: list[tuple[Table, list[str], list[Sequence[Any]]]] = []
+        self.reserved: dict[str, list[int]] = {}
+
+    def reserve(self, counts: Mapping[Table, int]) -> None:
+        """Take ids for the rows `insert(..., return_ids=True)` will get (PostgreSQL)."""
+        wanted = {table.name: n for table, n in counts.items() if n > 0}
+        if not self.postgres or not wanted:
+            return
+        parts, params = [], {}
+        for index, (name, n) in enumerate(wanted.items()):
+            parts.append(
+                f"SELECT {index} AS t, nextval(pg_get_serial_sequence(:t{index}, 'id')) AS id "
+                f"FROM generate_series(1, :n{index})"
+            )
+            params.update({f"t{index}": name, f"n{index}": n})
+        found: dict[int, list[int]] = {i: [] for i in range(len(wanted))}
+        for index, value in self.conn.execute(text(" UNION ALL ".join(parts)), params):
+            found[int(index)].append(int(value))
+        for index, name in enumerate(wanted):
+            self.reserved.setdefault(name, []).extend(sorted(found[index]))
+
+    def insert(
+        self, table: Table, rows: Sequence[dict[str, Any]], *, return_ids: bool = False
+    ) -> list[int]:
+        """Insert rows (all with the same keys); their ids, in order, when asked."""
+        if not rows:
+            return []
+        if not self.postgres:
+            return self._sqlite(table, rows, return_ids)
+        keys = list(rows[0])
+        ids = self._take(table, len(rows)) if return_ids else []
+        json_at = [i for i, key in enumerate(keys) if isinstance(table.c[key].type, JSON)]
+        values: list[Sequence[Any]] = []
+        for row in rows:
+            value = [row[key] for key in keys]
+            for i in json_at:
+                if value[i] is not None:
+                    value[i] = _json(value[i])
+            values.append(value)
+        if return_ids:
+            keys = ["id", *keys]
+            values = [[i, *value] for i, value in zip(ids, values, strict=True)]
+        self.pending.append((table, keys, values))
+        return ids
+
+    def _take(self, table: Table, n: int) -> list[int]:
+        stock = self.reserved.get(table.name, [])
+        if len(stock) < n:
+            self.reserve({table: n - len(stock)})
+            stock = self.reserved[table.name]
+        taken, self.reserved[table.name] = stock[:n], stock[n:]
+        return taken
+
+    def flush(self) -> None:
+        """Send what is pending (PostgreSQL): COPY for big tables, one pipeline for the rest."""
+        if not self.pending:
+            return
+        import psycopg  # only on PostgreSQL
+
+        pending, self.pending = self.pending, []
+        raw = self.conn.connection.driver_connection
+        statement = ""
+        try:
+            small = [p for p in pending if len(p[2]) < COPY_FROM]
+            with raw.cursor() as cursor:  # type: ignore[union-attr]
+                for table, keys, values in pending:
+                    if len(values) < COPY_FROM:
+                        continue
+                    columns = ", ".join(f'"{key}"' for key in keys)
+                    statement = f'COPY "{table.name}" ({columns}) FROM STDIN'
+                    with cursor.copy(statement) as copy:
+                        for value in values:
+                            copy.write_row(value)
+                if small:
+                    with raw.pipeline():  # type: ignore[union-attr]
+                        for table, keys, values in small:
+                            columns = ", ".join(f'"{key}"' for key in keys)
+                            marks = ", ".join(["%s"] * len(keys))
+                            statement = f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks})'
+                            cursor.executemany(statement, values)
+        except psycopg.IntegrityError as error:
+            # Callers handle duplicates (the same submission twice at once) as for INSERT.
+            raise IntegrityError(statement, None, error) from error
+
+    def _sqlite(self, table: Table, rows: Sequence[dict[str, Any]], return_ids: bool) -> list[int]:
+        if len(rows) < BULK_FROM:
+            if not return_ids:
+                self.session.execute(insert(table), list(rows))
+                return []
+            statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+            return [int(i) for i in self.session.execute(statement, list(rows)).scalars()]
+        conn = self.conn
+        keys = list(rows[0])
+        dialect = conn.dialect
+        compiled = insert(table).compile(dialect=dialect, column_keys=keys)
+        order = list(compiled.positiontup or keys)
+        convert = [table.c[key].type.dialect_impl(dialect).bind_processor(dialect) for key in order]
+        values = [
+            tuple(
+                row[key] if process is None else process(row[key])
+                for key, process in zip(order, convert, strict=True)
+            )
+            for row in rows
+        ]
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(str(compiled), values)
+            if not return_ids:
+                return []
+            # SQLite gives a table without AUTOINCREMENT the rowid max + 1, and this write
+            # transaction is the only one: the rows got consecutive ids.  Checked anyway.
+            last = int(cursor.execute("SELECT last_insert_rowid()").fetchone()[0])
+        except dialect.loaded_dbapi.IntegrityError as error:
+            raise IntegrityError(str(compiled), None, error) from error
+        finally:
+            cursor.close()
+        first = last - len(rows) + 1
+        found = conn.execute(
+            text(f'SELECT count(*) FROM "{table.name}" WHERE id BETWEEN :a AND :b'),
+            {"a": first, "b": last},
+        ).scalar_one()
+        if found != len(rows):
+            raise RuntimeError(f"{table.name}: inserted rows did not get consecutive ids")
+        return list(range(first, last + 1))
+
+
+def _json(value: Any) -> Any:
+    from psycopg.types.json import Json
+
+    return Json(value)
 
 
 def bulk_insert(
@@ -80,106 +235,8 @@ def bulk_insert(
     *,
     return_ids: bool = False,
 ) -> list[int]:
-    """Insert many rows (all with the same keys) in the session's transaction; their ids,
-    in order, when asked.  Statement hooks (`do_orm_execute`) do not see these writes:
-    callers note what they wrote themselves.
-
-    Few rows go through a Core INSERT.  Many rows skip SQLAlchemy's per-row work (it
-    builds and processes a parameter dict per row, about as slow as the database's own
-    insert): on PostgreSQL they go through COPY, ids taken from the table's sequence
-    first (a multi-row INSERT of a thousand rows is a query of tens of thousands of
-    parameters that psycopg parses again each time, ~50 ms); on SQLite through the
-    driver's executemany, values converted by the columns' own bind processors.
-    """
-    if not rows:
-        return []
-    conn = session.connection()
-    if len(rows) < BULK_FROM:
-        if not return_ids:
-            session.execute(insert(table), list(rows))
-            return []
-        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        return [int(i) for i in session.execute(statement, list(rows)).scalars()]
-    if conn.dialect.name == "postgresql":
-        return _copy_rows(conn, table, rows, return_ids)
-    return _executemany(conn, table, rows, return_ids)
-
-
-def _executemany(
-    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], return_ids: bool
-) -> list[int]:
-    keys = list(rows[0])
-    dialect = conn.dialect
-    compiled = insert(table).compile(dialect=dialect, column_keys=keys)
-    order = list(compiled.positiontup or keys)
-    convert = [table.c[key].type.dialect_impl(dialect).bind_processor(dialect) for key in order]
-    values = [
-        tuple(
-            row[key] if process is None else process(row[key])
-            for key, process in zip(order, convert, strict=True)
-        )
-        for row in rows
-    ]
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.executemany(str(compiled), values)
-        if not return_ids:
-            return []
-        # SQLite gives a table without AUTOINCREMENT the rowid max + 1, and this write
-        # transaction is the only one: the rows got consecutive ids.  Checked anyway.
-        last = int(cursor.execute("SELECT last_insert_rowid()").fetchone()[0])
-    except dialect.loaded_dbapi.IntegrityError as error:
-        raise IntegrityError(str(compiled), None, error) from error
-    finally:
-        cursor.close()
-    first = last - len(rows) + 1
-    found = conn.execute(
-        text(f'SELECT count(*) FROM "{table.name}" WHERE id BETWEEN :a AND :b'),
-        {"a": first, "b": last},
-    ).scalar_one()
-    if found != len(rows):
-        raise RuntimeError(f"{table.name}: inserted rows did not get consecutive ids")
-    return list(range(first, last + 1))
-
-
-def _copy_rows(
-    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], return_ids: bool
-) -> list[int]:
-    import psycopg  # only on PostgreSQL
-
-    ids: list[int] = []
-    if return_ids:
-        sequence = conn.execute(
-            text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": table.name}
-        ).scalar_one()
-        ids = [
-            int(i)
-            for i in conn.execute(
-                text("SELECT nextval(:seq) FROM generate_series(1, :n) ORDER BY 1"),
-                {"seq": sequence, "n": len(rows)},
-            ).scalars()
-        ]
-    keys = list(rows[0])
-    names = [*(["id"] if return_ids else []), *keys]
-    is_json = [isinstance(table.c[name].type, JSON) for name in names]
-    columns = ", ".join(f'"{name}"' for name in names)
-    copy_sql = f'COPY "{table.name}" ({columns}) FROM STDIN'
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        with cursor.copy(copy_sql) as copy:
-            for index, row in enumerate(rows):
-                values = [row[key] for key in keys]
-                if return_ids:
-                    values.insert(0, ids[index])
-                copy.write_row(
-                    [
-                        json.dumps(value) if js and value is not None else value
-                        for value, js in zip(values, is_json, strict=True)
-                    ]
-                )
-    except psycopg.IntegrityError as error:
-        # Callers handle duplicates (an import running twice at once) as for an INSERT.
-        raise IntegrityError(copy_sql, None, error) from error
-    finally:
-        cursor.close()
+    """Insert rows into one table now (see RowWriter); their ids, in order, when asked."""
+    writer = RowWriter(session)
+    ids = writer.insert(table, rows, return_ids=return_ids)
+    writer.flush()
     return ids

@@ -22,7 +22,7 @@ from diaspora.analytics.summary import note_members
 from diaspora.common import utcnow
 from diaspora.consent.models import Consent
 from diaspora.consent.service import NOTICE_VERSION, set_consents
-from diaspora.db import bulk_insert
+from diaspora.db import RowWriter
 from diaspora.errors import ValidationFailed
 from diaspora.members import service as members
 from diaspora.members.models import (
@@ -243,13 +243,15 @@ def insert_members(
     source: str,
     now: datetime,
     audit: list[dict[str, Any]],
+    writer: RowWriter | None = None,
 ) -> list[int]:
     """Insert new members (profiles, identities, skills, languages, consents) with one
     multi-row statement per table whatever their number; returns their ids in order.
 
     Their audit events are appended to `audit` for the caller to insert; the caller
     commits.  One submission (API, Kobo REST) and an import of 100,000 rows use the same
-    code: an import is bounded by these few round trips per batch, not per row.
+    code: an import is bounded by these few round trips per batch, not per row.  With
+    a `writer`, the rows are sent when the caller flushes it.
     """
     if not new:
         return []
@@ -258,7 +260,8 @@ def insert_members(
     rows = [
         {**member.profile, "pseudonym": name} for member, name in zip(new, pseudonyms, strict=True)
     ]
-    ids = bulk_insert(session, profiles, rows, return_ids=True)
+    out = writer or RowWriter(session)
+    ids = out.insert(profiles, rows, return_ids=True)
     identities: list[dict[str, Any]] = []
     skills: list[dict[str, Any]] = []
     languages: list[dict[str, Any]] = []
@@ -305,7 +308,9 @@ def insert_members(
         (MemberLanguage, languages),
         (Consent, consents),
     ):
-        bulk_insert(session, table(model=model), batch)
+        out.insert(table(model=model), batch)
+    if writer is None:
+        out.flush()
     note_members(session, ids)
     return ids
 

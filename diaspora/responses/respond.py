@@ -25,7 +25,7 @@ from diaspora.accounts.permissions import is_staff, require
 from diaspora.audit.models import AuditEvent
 from diaspora.audit.service import record
 from diaspora.common import new_token, token_hash, utcnow
-from diaspora.db import bulk_insert
+from diaspora.db import RowWriter
 from diaspora.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from diaspora.members import service as members
 from diaspora.members.models import MemberIdentity, MemberProfile
@@ -561,6 +561,9 @@ def store_new_members(
     if not accepted:
         return [o for o in outcomes if o is not None]
     audit: list[dict[str, Any]] = []
+    responses = bridge.table(model=Response)
+    writer = RowWriter(session)
+    writer.reserve({bridge.table(model=MemberProfile): len(accepted), responses: len(accepted)})
     member_ids = bridge.insert_members(
         session=session,
         actor=actor,
@@ -568,6 +571,7 @@ def store_new_members(
         source=f"survey-{source}",
         now=now,
         audit=audit,
+        writer=writer,
     )
     rows = [
         _response_row(
@@ -575,14 +579,15 @@ def store_new_members(
         )
         for member_id, (_, item, _) in zip(member_ids, accepted, strict=True)
     ]
-    response_ids = bulk_insert(session, bridge.table(model=Response), rows, return_ids=True)
+    response_ids = writer.insert(responses, rows, return_ids=True)
     details = {"version_id": ref.version_id, "source": str(source)}
     for response_id, (index, _, _) in zip(response_ids, accepted, strict=True):
         audit.append(
             bridge.audit_row(actor, "response.submit", "response", response_id, details, now)
         )
         outcomes[index] = Stored(response_id, ResponseStatus.submitted.value)
-    bulk_insert(session, bridge.table(model=AuditEvent), audit)
+    writer.insert(bridge.table(model=AuditEvent), audit)
+    writer.flush()
     return [o for o in outcomes if o is not None]
 
 
