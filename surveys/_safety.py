@@ -5,6 +5,10 @@ so the container is inspected first: size, magic bytes, macros, zip bombs (decla
 and actual uncompressed size, compression ratio), XML that tries entity tricks or is
 broken, and sheets with phantom rows that would make a reader crawl.  Each check is
 cheap and bounded, so a hostile file is refused in well under a second.
+
+Other zip uploads (ODK Central's .csv.zip exports) go through `open_zip`, which also
+refuses member names that climb out of the archive and encrypted members, and are read
+with `open_member`, which counts the bytes actually inflated against a `Budget`.
 """
 
 from __future__ import annotations
