@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -82,6 +83,10 @@ class _TooLarge(Exception):
         self.limit = limit
 
 
+# Endpoints that resolve their bearer token themselves (see `context` below).
+_SELF_AUTH = re.compile(r"^/api/v1/surveys/[^/]+/(?:responses|kobo)$")
+
+
 def _resolve_user(
     engine: Engine, bearer: str | None, cookie: str | None
 ) -> tuple[User | None, str | None]:
@@ -112,9 +117,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     async def context(request: Request, call_next):  # type: ignore[no-untyped-def]
         request.state.user = None
         request.state.auth_via = None
-        if not request.url.path.startswith("/static/"):
-            auth = request.headers.get("authorization", "")
-            bearer = auth[7:].strip() if auth.lower().startswith("bearer ") else None
+        auth = request.headers.get("authorization", "")
+        bearer = auth[7:].strip() if auth.lower().startswith("bearer ") else None
+        if bearer and request.method == "POST" and _SELF_AUTH.match(request.url.path):
+            # Submission endpoints check the token in the worker thread and session they
+            # store with (web.api.surveys): one hop and one connection, not two.
+            request.state.bearer = bearer
+        elif not request.url.path.startswith("/static/"):
             user, via = await run_in_threadpool(
                 _resolve_user, app.state.engine, bearer, request.cookies.get(SESSION_COOKIE)
             )

@@ -290,15 +290,16 @@ def issue_token(*, session: Session, user: User, name: str = "cli") -> str:
 
 
 def resolve_token(*, session: Session, token: str) -> User | None:
-    row = session.exec(
-        select(AccessToken).where(AccessToken.token_hash == token_hash(token))
+    """The active user of an unrevoked API token (one query: every API call runs it)."""
+    return session.exec(
+        select(User)
+        .join(AccessToken, col(AccessToken.user_id) == col(User.id))
+        .where(
+            AccessToken.token_hash == token_hash(token),
+            col(AccessToken.revoked_at).is_(None),
+            col(User.is_active).is_(True),
+        )
     ).first()
-    if row is None or row.revoked_at is not None:
-        return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.is_active:
-        return None
-    return user
 
 
 def request_password_reset(*, session: Session, email: str, base_url: str) -> None:

@@ -13,11 +13,12 @@ from fastapi import APIRouter, Body, Request
 from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse
 
+from diaspora.accounts import service as accounts
 from diaspora.db import new_session
-from diaspora.errors import NotFound
+from diaspora.errors import NotFound, Unauthorized
 from diaspora.responses import imports, respond, service
 from diaspora.responses.models import Response as SurveyResponse
-from web.deps import CurrentUser, SessionDep, current_user
+from web.deps import CurrentUser, SessionDep
 
 router = APIRouter(tags=["surveys"])
 # Submissions are CPU-bound under one GIL: a few threads working at once finish sooner
@@ -126,11 +127,21 @@ def get_survey(
 
 
 async def _in_thread(request: Request, work: Any) -> JSONResponse:
-    """Run a submission in one worker thread with its own session, a few at a time."""
+    """Run a submission in one worker thread with its own session, a few at a time; a
+    bearer token is checked there too (the app's middleware leaves it for this)."""
 
     def run() -> JSONResponse:
         with new_session(request.app.state.engine) as session:
-            response, created = work(session)
+            user = getattr(request.state, "user", None)
+            bearer = getattr(request.state, "bearer", None)
+            if user is None and bearer:
+                user = accounts.resolve_token(session=session, token=bearer)
+                if user is None:
+                    raise Unauthorized("The access token is invalid or revoked.")
+                request.state.user, request.state.auth_via = user, "token"
+            if user is None:
+                raise Unauthorized("Please sign in.")
+            response, created = work(session, user)
             return _accepted(response, created)
 
     return await anyio.to_thread.run_sync(run, limiter=_submission_limiter())
@@ -143,10 +154,9 @@ async def submit_response(slug: str, body: AnswersIn, request: Request) -> JSONR
     The whole submission runs in one worker thread (one hop from the event loop instead
     of three), committed before the answer is sent: this endpoint takes bursts of posts.
     """
-    user = current_user(request)
     return await _in_thread(
         request,
-        lambda session: respond.submit_answers(
+        lambda session, user: respond.submit_answers(
             session=session,
             actor=user,
             slug=slug,
@@ -163,10 +173,9 @@ async def kobo_submission(
 ) -> JSONResponse:
     """KoboToolbox REST Service target (staff token): one submission as JSON; a repeated
     post of the same instance answers 200 with the stored id."""
-    user = current_user(request)
     return await _in_thread(
         request,
-        lambda session: imports.receive_kobo(
+        lambda session, user: imports.receive_kobo(
             session=session, actor=user, slug=slug, payload=payload
         ),
     )
