@@ -100,6 +100,31 @@ def test_staff_submit_on_behalf_idempotently(client, session, world) -> None:
     assert institution.status_code == 403
 
 
+def test_a_submission_token_is_checked_by_the_endpoint_itself(client, session, world) -> None:
+    """The submission endpoints resolve their bearer token in their own thread: a
+    revoked token, a disabled account's token and a session cookie are handled as
+    everywhere else."""
+    from diaspora.accounts.models import AccessToken
+    from diaspora.common import utcnow
+
+    url = f"/api/v1/surveys/{SLUG}/responses"
+    body = {"answers": answers(), "external_id": "token-check"}
+    headers = bearer(session, world.sam)
+    token = session.exec(select(AccessToken).where(AccessToken.user_id == world.sam.id)).one()
+    token.revoked_at = utcnow()
+    session.add(token)
+    session.commit()
+    refused = client.post(url, json=body, headers=headers)
+    assert refused.status_code == 401 and "revoked" in refused.json()["detail"]
+    headers = bearer(session, world.ada)
+    assert client.post(url, json={**body, "external_id": "ada"}, headers=headers).status_code == 201
+    accounts.set_active(session=session, actor=None, user_id=world.ada.id, active=False)
+    session.commit()
+    assert client.post(url, json=body, headers=headers).status_code == 401
+    assert client.post(url, json=body).status_code == 401
+    assert session.exec(select(Response).where(Response.external_id == "token-check")).all() == []
+
+
 def kobo_payload(uuid: str = "9b1f") -> dict:
     data = answers()
     data.pop("languages")
