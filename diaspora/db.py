@@ -71,8 +71,6 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 # On PostgreSQL, more rows than this per table go through COPY rather than a pipeline of
 # INSERTs (COPY has a fixed cost of its own).
 COPY_FROM = 50
-# On SQLite, fewer rows than this go through a Core INSERT (simpler; as fast).
-BULK_FROM = 20
 
 
 class RowWriter:
@@ -84,9 +82,9 @@ class RowWriter:
     ten statements instead of ten, and COPY for large batches (a multi-row INSERT of a
     thousand rows is a query of tens of thousands of parameters that psycopg parses
     again each time, ~50 ms).  On SQLite (in-process, no round trips) rows are written
-    as they come, many rows through the driver's executemany with the columns' own
-    bind processors (SQLAlchemy builds and processes a dict per row, as slow as the
-    insert itself).
+    as they come, through the driver's executemany with the columns' own bind
+    processors and a cached statement (SQLAlchemy compiles, builds and processes a
+    parameter dict per row: as slow as the insert itself).
 
     Statement hooks (`do_orm_execute`) do not see these writes: callers note what
     they wrote themselves (see `analytics.summary.note_members`).
@@ -181,18 +179,9 @@ class RowWriter:
             raise IntegrityError(statement, None, error) from error
 
     def _sqlite(self, table: Table, rows: Sequence[dict[str, Any]], return_ids: bool) -> list[int]:
-        if len(rows) < BULK_FROM:
-            if not return_ids:
-                self.session.execute(insert(table), list(rows))
-                return []
-            statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-            return [int(i) for i in self.session.execute(statement, list(rows)).scalars()]
         conn = self.conn
-        keys = list(rows[0])
-        dialect = conn.dialect
-        compiled = insert(table).compile(dialect=dialect, column_keys=keys)
-        order = list(compiled.positiontup or keys)
-        convert = [table.c[key].type.dialect_impl(dialect).bind_processor(dialect) for key in order]
+        keys = tuple(rows[0])
+        sql, order, convert = _sqlite_insert(conn.dialect, table, keys)
         values = [
             tuple(
                 row[key] if process is None else process(row[key])
@@ -202,14 +191,17 @@ class RowWriter:
         ]
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            cursor.executemany(str(compiled), values)
+            if len(values) == 1:
+                cursor.execute(sql, values[0])
+                return [int(cursor.lastrowid)] if return_ids else []
+            cursor.executemany(sql, values)
             if not return_ids:
                 return []
             # SQLite gives a table without AUTOINCREMENT the rowid max + 1, and this write
             # transaction is the only one: the rows got consecutive ids.  Checked anyway.
             last = int(cursor.execute("SELECT last_insert_rowid()").fetchone()[0])
-        except dialect.loaded_dbapi.IntegrityError as error:
-            raise IntegrityError(str(compiled), None, error) from error
+        except conn.dialect.loaded_dbapi.IntegrityError as error:
+            raise IntegrityError(sql, None, error) from error
         finally:
             cursor.close()
         first = last - len(rows) + 1
@@ -220,6 +212,23 @@ class RowWriter:
         if found != len(rows):
             raise RuntimeError(f"{table.name}: inserted rows did not get consecutive ids")
         return list(range(first, last + 1))
+
+
+_SQLITE_INSERTS: dict[tuple[str, tuple[str, ...]], tuple[str, list[str], list[Any]]] = {}
+
+
+def _sqlite_insert(
+    dialect: Any, table: Table, keys: tuple[str, ...]
+) -> tuple[str, list[str], list[Any]]:
+    """The INSERT for these columns, its parameter order and the columns' converters."""
+    cache_key = (table.name, keys)
+    found = _SQLITE_INSERTS.get(cache_key)
+    if found is None:
+        compiled = insert(table).compile(dialect=dialect, column_keys=list(keys))
+        order = list(compiled.positiontup or keys)
+        convert = [table.c[key].type.dialect_impl(dialect).bind_processor(dialect) for key in order]
+        found = _SQLITE_INSERTS[cache_key] = (str(compiled), order, convert)
+    return found
 
 
 def _json(value: Any) -> Any:
