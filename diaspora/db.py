@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import JSON, MetaData, Table, event, insert, text
+from sqlalchemy import JSON, DateTime, MetaData, Table, event, insert, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
@@ -125,17 +126,11 @@ class RowWriter:
             return self._sqlite(table, rows, return_ids)
         keys = list(rows[0])
         ids = self._take(table, len(rows)) if return_ids else []
-        json_at = [i for i, key in enumerate(keys) if isinstance(table.c[key].type, JSON)]
-        values: list[Sequence[Any]] = []
-        for row in rows:
-            value = [row[key] for key in keys]
-            for i in json_at:
-                if value[i] is not None:
-                    value[i] = _json(value[i])
-            values.append(value)
+        convert = [_json if isinstance(table.c[key].type, JSON) else None for key in keys]
+        values = _tuples(rows, keys, convert)
         if return_ids:
             keys = ["id", *keys]
-            values = [[i, *value] for i, value in zip(ids, values, strict=True)]
+            values = [(i, *value) for i, value in zip(ids, values, strict=True)]
         self.pending.append((table, keys, values))
         return ids
 
@@ -182,13 +177,7 @@ class RowWriter:
         conn = self.conn
         keys = tuple(rows[0])
         sql, order, convert = _sqlite_insert(conn.dialect, table, keys)
-        values = [
-            tuple(
-                row[key] if process is None else process(row[key])
-                for key, process in zip(order, convert, strict=True)
-            )
-            for row in rows
-        ]
+        values = _tuples(rows, order, convert)
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             if len(values) == 1:
@@ -226,9 +215,56 @@ def _sqlite_insert(
     if found is None:
         compiled = insert(table).compile(dialect=dialect, column_keys=list(keys))
         order = list(compiled.positiontup or keys)
-        convert = [table.c[key].type.dialect_impl(dialect).bind_processor(dialect) for key in order]
+        convert = []
+        for key in order:
+            column_type = table.c[key].type
+            process = column_type.dialect_impl(dialect).bind_processor(dialect)
+            is_time = isinstance(getattr(column_type, "impl", column_type), DateTime)
+            convert.append(_memoised(process) if is_time else process)
         found = _SQLITE_INSERTS[cache_key] = (str(compiled), order, convert)
     return found
+
+
+def _memoised(process: Any) -> Any:
+    """A time stamp's converter that remembers: a batch's rows share a few time stamps."""
+    if process is None:
+        return None
+    memo: dict[Any, Any] = {}
+
+    def convert(value: Any) -> Any:
+        try:
+            return memo[value]
+        except KeyError:
+            if len(memo) > 1000:
+                memo.clear()
+            found = memo[value] = process(value)
+            return found
+
+    return convert
+
+
+def _tuples(
+    rows: Sequence[dict[str, Any]], keys: Sequence[str], convert: Sequence[Any]
+) -> list[Sequence[Any]]:
+    """The rows' values in `keys` order, through the converters that are not None (a
+    converter is not called for None).  Per-value Python is most of a bulk insert's
+    cost, so values are picked with itemgetter and only the few typed columns touched."""
+    pick = operator.itemgetter(*keys)
+    typed = [(i, process) for i, process in enumerate(convert) if process is not None]
+    if len(keys) == 1:
+        picked: list[Sequence[Any]] = [(pick(row),) for row in rows]
+    else:
+        picked = [pick(row) for row in rows]
+    if not typed:
+        return picked
+    out: list[Sequence[Any]] = []
+    for value in picked:
+        changed = list(value)
+        for i, process in typed:
+            if changed[i] is not None:
+                changed[i] = process(changed[i])
+        out.append(changed)
+    return out
 
 
 def _json(value: Any) -> Any:

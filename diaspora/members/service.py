@@ -61,8 +61,12 @@ def new_pseudonyms(session: Session, count: int) -> list[str]:
     chosen: list[str] = []
     while len(chosen) < count:
         wanted = count - len(chosen)
+        # One call to the system's random source for the lot; 256 is a multiple of the
+        # alphabet's 32 letters, so `byte % 32` picks each letter with equal chance.
+        noise = secrets.token_bytes(6 * wanted)
         candidates = {
-            "DM-" + "".join(secrets.choice(_ALPHABET) for _ in range(6)) for _ in range(wanted)
+            "DM-" + "".join(_ALPHABET[b % len(_ALPHABET)] for b in noise[i : i + 6])
+            for i in range(0, len(noise), 6)
         } - set(chosen)
         taken: set[str] = set()
         pool = list(candidates)
@@ -414,6 +418,7 @@ def erase(*, session: Session, actor: User, member_id: int) -> MemberProfile:
     """Erase identity and free text, keep coarse attributes and assignment facts."""
     from diaspora.accounts.service import _revoke_all
     from diaspora.consent.service import set_consents
+    from diaspora.responses.attachments import delete_for_member
     from diaspora.responses.models import Response
 
     profile = get(session=session, actor=actor, member_id=member_id)
@@ -432,6 +437,7 @@ def erase(*, session: Session, actor: User, member_id: int) -> MemberProfile:
     profile.birth_year = (profile.birth_year // 10) * 10 if profile.birth_year else None
     profile.erased_at = utcnow()
     session.exec(delete(MemberSkill).where(col(MemberSkill.member_id) == member_id))  # type: ignore[call-overload]
+    delete_for_member(session=session, member_id=member_id)  # uploaded files go with the answers
     for response in session.exec(select(Response).where(Response.member_id == member_id)):
         response.answers = {}
         response.resume_token_hash = None

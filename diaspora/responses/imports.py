@@ -241,7 +241,7 @@ def _workers(rows: int) -> int:
     """How many worker processes parse an export of `rows` rows (0: parse here)."""
     if rows < PARALLEL_FROM or threading.active_count() > 1:
         return 0
-    return max(1, min(4, (os.cpu_count() or 1) - 1))
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True, slots=True)
