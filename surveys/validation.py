@@ -104,7 +104,12 @@ def _geo_point(text: str, raw: Any) -> str:
 
 def _geopoint(raw: Any) -> str | None:
     if isinstance(raw, list | tuple):  # [lat, lon, ...] as some JSON clients send it
-        raw = " ".join(str(item) for item in raw)
+        parts = [str(item).strip() for item in raw]
+        while parts and not parts[-1]:
+            parts.pop()
+        if "" in parts:  # a gap (no latitude, say) would shift the numbers into wrong places
+            raise CoercionError("geopoint", " ".join(part or "_" for part in parts))
+        raw = " ".join(parts)
     text = str(raw).strip()
     return _geo_point(text, raw) if text else None
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,7 @@ from surveys.expressions import (
     to_number,
     to_string,
 )
+from surveys.messages import message
 from surveys.platform import country_choices, country_name, language_choices, language_name
 
 _LABEL_REF = re.compile(r"\$\{\s*([A-Za-z_][\w.\-]*)\s*\}")
@@ -46,9 +47,21 @@ _INPUT_WIDGETS = {
     "skill": "skill",
     "occupation": "occupation",
     # ODK/Kobo device types the web can still ask sensibly; the others fall back to text.
-    "range": "decimal",
     "acknowledge": "acknowledge",
+    "rank": "rank",
+    "geopoint": "geopoint",
+    "image": "media",
+    "audio": "media",
+    "video": "media",
+    "file": "media",
 }
+# File questions the web form uploads (background-audio records on a device; not here).
+UPLOAD_TYPES = frozenset({"image", "audio", "video", "file"})
+# A range with one of these appearances is drawn as radio buttons when it has few steps.
+SCALE_APPEARANCES = ("rating", "likert", "picker")
+SCALE_LIMIT = 11
+# A geopoint's inputs, in the order of its answer "lat lon alt acc".
+GEO_PARTS = ("latitude", "longitude", "altitude", "accuracy")
 
 
 def xpath_value(value: Any) -> Value:
@@ -204,6 +217,8 @@ class Field:
     other_value: str = ""
     other_error: str = ""
     appearance: str = ""
+    # Extra input attributes: min/max/step of a range.
+    attrs: dict[str, str] = field(default_factory=dict)
     kind: str = "field"
 
     @property
@@ -269,6 +284,23 @@ class PageView:
     @property
     def percent(self) -> int:
         return round(100 * (self.number - 1) / self.total) if self.total else 0
+
+    @property
+    def uploads(self) -> bool:
+        """True when the page asks for a file (its form must post multipart)."""
+        return any(item.widget == "media" for item in fields_of(self.items))
+
+
+def fields_of(items: Iterable[Any]) -> Iterator[Field]:
+    """Every field of a page, inside groups and repeat instances too."""
+    for item in items:
+        if isinstance(item, Field):
+            yield item
+        elif isinstance(item, Section):
+            yield from fields_of(item.items)
+        elif isinstance(item, Repeat):
+            for instance in item.instances:
+                yield from fields_of(instance.items)
 
 
 def html_id(path: str) -> str:
@@ -374,7 +406,15 @@ class _Builder:
             view.values = _as_list(shown, split_spaces=widget == "checkbox")
         else:
             view.value = _as_text(shown)
-        view.options = self.options(question, widget)
+        if widget == "rank":
+            view.values = _positions(shown)
+        elif widget == "geopoint":
+            view.values = (_positions(shown) + [""] * len(GEO_PARTS))[: len(GEO_PARTS)]
+        elif widget in ("range", "scale"):
+            view.attrs = range_attributes(question)
+        view.options = (
+            scale_options(question) if widget == "scale" else self.options(question, widget)
+        )
         if question.or_other:
             other = path + OTHER_SUFFIX
             self.placed.add(other)
@@ -393,6 +433,9 @@ class _Builder:
             return "checkbox"
         if question.type == "text" and "multiline" in question.appearance:
             return "textarea"
+        if question.type == "range":
+            scale = any(word in question.appearance for word in SCALE_APPEARANCES)
+            return "scale" if scale and scale_options(question) else "range"
         return _INPUT_WIDGETS.get(question.type, "text")
 
     def options(self, question: Question, widget: str) -> list[Option]:
@@ -444,6 +487,152 @@ def _as_text(value: Any) -> str:
     if isinstance(value, list):
         return " ".join(str(item) for item in value)
     return str(value)
+
+
+def _positions(value: Any) -> list[str]:
+    """Several inputs' values in order, blanks kept (a posted list), or a stored answer split."""
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        return [str(item).strip() for item in value]
+    return str(value).split()
+
+
+# --------------------------------------------------------------------------- range
+
+
+def _range_numbers(question: Question) -> tuple[float, float, float] | None:
+    """A range's start, end and step as the engine reads them (ODK's defaults 1, 10, 1)."""
+    params = question.parameters
+    try:
+        start = float(params.get("start", "1"))
+        end = float(params.get("end", "10"))
+        step = float(params.get("step", "1"))
+    except ValueError:
+        return None
+    if any(number != number or abs(number) == float("inf") for number in (start, end, step)):
+        return None
+    return start, end, abs(step)
+
+
+def number_text(value: float) -> str:
+    """A number as a form value: "3", "0.5", never "0.30000000000000004"."""
+    value = round(value, 10) + 0.0  # + 0.0 turns -0.0 into 0.0
+    if value.is_integer():
+        return str(int(value))
+    return f"{value:.10f}".rstrip("0")
+
+
+def _steps(start: float, end: float, step: float) -> int | None:
+    """How many values a range offers, or None when the step does not divide it."""
+    if step <= 0:
+        return None
+    count = abs(end - start) / step
+    if abs(count - round(count)) > 1e-9:
+        return None
+    return int(round(count)) + 1
+
+
+def range_attributes(question: Question) -> dict[str, str]:
+    """min, max and step for a number input that accepts exactly what the engine does."""
+    numbers = _range_numbers(question)
+    if numbers is None:
+        return {"step": "any"}
+    start, end, step = numbers
+    low, high = min(start, end), max(start, end)
+    # A browser counts steps from min: right when min is the start, or when the step
+    # divides the range (a descending range then has the same values).
+    counted = step > 0 and (start <= end or _steps(start, end, step) is not None)
+    return {
+        "min": number_text(low),
+        "max": number_text(high),
+        "step": number_text(step) if counted else "any",
+    }
+
+
+def scale_options(question: Question) -> list[Option]:
+    """Every value of a short range (at most SCALE_LIMIT), from its start to its end."""
+    numbers = _range_numbers(question)
+    if numbers is None:
+        return []
+    start, end, step = numbers
+    count = _steps(start, end, step)
+    if count is None or count > SCALE_LIMIT:
+        return []
+    direction = 1 if end >= start else -1
+    values = [number_text(start + direction * index * step) for index in range(count)]
+    return [Option(value, value) for value in values]
+
+
+# --------------------------------------------------------------------------- several inputs
+
+
+def _last_name(path: str) -> str:
+    """The question name at the end of a field path (`rep[0].name` → `name`)."""
+    return path.rsplit("].", 1)[-1]
+
+
+def combine_inputs(
+    definition: Definition, form: Mapping[str, Any], *, language: str | None = None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Join the inputs of questions drawn as several (posted as a list) into the text the
+    engine reads: a rank's choices in order ("b a c"), a geopoint's "lat lon alt acc".
+
+    A geopoint with a gap (a longitude without a latitude, an accuracy without an
+    altitude) cannot be read in order: its path gets an error and leaves the form.
+    """
+    questions = {ref.question.name: ref.question for ref in definition.fields()}
+    out = dict(form)
+    errors: dict[str, str] = {}
+    for path, raw in form.items():
+        question = questions.get(_last_name(path))
+        if question is None or not isinstance(raw, list | tuple):
+            continue
+        parts = [str(item).strip() for item in raw]
+        if question.type == "rank":
+            out[path] = " ".join(part for part in parts if part)
+        elif question.type == "geopoint":
+            while parts and not parts[-1]:
+                parts.pop()
+            if "" in parts:
+                label = definition.text(question.label, language) or question.name
+                shown = " ".join(part or "_" for part in parts)
+                errors[path] = message("geopoint", language, field=label, value=shown)
+                del out[path]
+            else:
+                out[path] = " ".join(parts)
+    return out, errors
+
+
+def media_answers(definition: Definition, answers: Mapping[str, Any]) -> dict[str, str]:
+    """Field path → file name of every answered file question, inside repeats too."""
+    out: dict[str, str] = {}
+
+    def walk(nodes: Iterable[Question | Group], container: Mapping[str, Any], prefix: str) -> None:
+        for node in nodes:
+            if isinstance(node, Question):
+                value = container.get(node.name)
+                if node.type in UPLOAD_TYPES and value not in (None, ""):
+                    out[prefix + node.name] = str(value)
+            elif node.kind == "group":
+                walk(node.children, container, prefix)
+            else:
+                instances = container.get(node.name)
+                for index, instance in enumerate(instances if isinstance(instances, list) else []):
+                    if isinstance(instance, Mapping):
+                        walk(node.children, instance, f"{prefix}{node.name}[{index}].")
+
+    walk(definition.children, answers, "")
+    return out
+
+
+def is_upload(definition: Definition, path: str) -> bool:
+    """True when the field at `path` answers with an uploaded file."""
+    name = _last_name(path)
+    return any(
+        ref.question.name == name and ref.question.type in UPLOAD_TYPES
+        for ref in definition.fields()
+    )
 
 
 def _as_list(value: Any, *, split_spaces: bool) -> list[str]:
@@ -662,6 +851,7 @@ class ReviewRow:
     text: str
     path: str
     error: str = ""
+    widget: str = ""
 
 
 @dataclass(slots=True)
@@ -691,7 +881,11 @@ def review(
 def _review_rows(items: Iterable[Any], rows: list[ReviewRow], prefix: str) -> None:
     for item in items:
         if isinstance(item, Field):
-            rows.append(ReviewRow(prefix + item.label, answer_text(item), item.path, item.error))
+            rows.append(
+                ReviewRow(
+                    prefix + item.label, answer_text(item), item.path, item.error, item.widget
+                )
+            )
         elif isinstance(item, Section):
             _review_rows(item.items, rows, prefix)
         elif isinstance(item, Repeat):
@@ -708,6 +902,9 @@ def answer_text(item: Field) -> str:
         text = ", ".join(labels.get(value, value) for value in item.values)
     elif item.widget == "skill":
         text = "; ".join(item.values)
+    elif item.widget == "rank":
+        ranked = [value for value in item.values if value]
+        text = "; ".join(f"{n}. {labels.get(value, value)}" for n, value in enumerate(ranked, 1))
     elif item.widget in ("radio", "select", "country", "language"):
         text = labels.get(item.value, item.value)
     else:

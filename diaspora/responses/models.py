@@ -81,3 +81,23 @@ class Response(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
     submitted_at: datetime | None = Field(default=None, index=True)
     version: int = 1
+
+
+class ResponseAttachment(SQLModel, table=True):
+    """A file a respondent uploaded for a media question; the answer holds its file name.
+
+    Deleting the response deletes its files (the database cascades), so a discarded or
+    restarted draft leaves nothing behind.
+    """
+
+    __tablename__ = "response_attachment"
+    __table_args__ = (UniqueConstraint("response_id", "filename"),)
+    id: int | None = Field(default=None, primary_key=True)
+    response_id: int = Field(foreign_key="response.id", ondelete="CASCADE")
+    question: str = Field(max_length=300)  # the field path it answered, e.g. "rep[0].photo"
+    filename: str = Field(max_length=120)  # sanitised, unique within the response
+    content_type: str = Field(max_length=100)  # sniffed from the bytes, never the browser's
+    size: int
+    sha256: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    data: bytes = Field(sa_type=LargeBinary)

@@ -30,6 +30,7 @@ from diaspora.errors import Conflict, InvalidTransition, NotFound, ValidationFai
 from diaspora.members import service as members
 from diaspora.members.models import MemberIdentity, MemberProfile
 from diaspora.outbox.service import enqueue
+from diaspora.responses import attachments
 from diaspora.responses import form as pageform
 from diaspora.responses import profile as bridge
 from diaspora.responses.definitions import load_definition
@@ -199,11 +200,14 @@ def save_page(
     language: str | None = None,
     expected_version: int | None = None,
     keep_page: bool = False,
+    limits: attachments.Limits | None = None,
 ) -> PageSave:
     """Store one page's answers (always, so nothing typed correctly is lost) and decide
     where to go: "next"/"review" validate the page first; "back"/"stay" do not.
 
-    `keep_page` leaves the resume point alone (background saves while typing).
+    `keep_page` leaves the resume point alone (background saves while typing).  Files
+    posted as `attachments.Upload` values are stored within `limits`; a refused file is
+    an error at its question, which keeps the file it had.
     """
     response = _own_draft(session, actor, response_id)
     if expected_version is not None and expected_version != response.version:
@@ -217,7 +221,18 @@ def save_page(
         node.name for node in page_list[page_index].nodes if getattr(node, "kind", "") == "repeat"
     }
     posted = {k: v for k, v in form.items() if pageform.top_name(k) in owned}
+    posted, unread = pageform.combine_inputs(definition, posted, language=language)
+    posted, refused = attachments.accept(
+        session=session,
+        actor=actor,
+        response=response,
+        definition=definition,
+        form=posted,
+        limits=limits or attachments.Limits(),
+        language=language,
+    )
     typed, errors = coerce_answers(definition, posted, language=language)
+    errors = {**unread, **refused, **errors}
     typed = pageform.drop_blank_instances(typed, repeats)
     merged = {k: v for k, v in (response.answers or {}).items() if k not in owned}
     merged.update({k: v for k, v in typed.items() if k in owned})
@@ -235,6 +250,7 @@ def save_page(
         elif move == "review":
             target = None
     response.answers = stored
+    attachments.prune(session=session, actor=actor, response=response, definition=definition)
     if not keep_page:
         response.current_page = len(page_list) if target is None else target
     response.updated_at = utcnow()
@@ -325,8 +341,9 @@ def submit(
 
 
 def discard(*, session: Session, actor: User, response_id: int) -> None:
-    """Throw a draft away."""
+    """Throw a draft away, with its files."""
     response = _own_draft(session, actor, response_id)
+    attachments.delete_for_response(session=session, response_id=response_id)
     session.delete(response)
     record(
         session=session,

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from diaspora.responses.models import ResponseAttachment
 from tests.survey_factories import SLUG, builtin, draft, submitted
 from tests.web.access import (
     Rule,
@@ -36,6 +37,22 @@ def with_drafts(w: Any, s: Session) -> None:
 def with_response(w: Any, s: Session) -> None:
     builtin(s)
     w.response = submitted(s, w.alice)
+
+
+def with_file(w: Any, s: Session) -> None:
+    """alice's submitted response with an uploaded picture."""
+    with_response(w, s)
+    w.file = ResponseAttachment(
+        response_id=w.response.id,
+        question="photo",
+        filename="photo.png",
+        content_type="image/png",
+        size=8,
+        sha256="0" * 64,
+        data=b"\x89PNG\r\n\x1a\n",
+    )
+    s.add(w.file)
+    s.commit()
 
 
 def answering() -> dict[str, str]:
@@ -73,6 +90,14 @@ add(
     ),
     Rule(
         "POST",
+        "/survey/page/{index}/upload",
+        members_only(),
+        params=lambda w: {"index": 0},
+        form=lambda w: {"consent_mapping": "yes", "action": "next"},
+        setup=with_drafts,
+    ),
+    Rule(
+        "POST",
         "/survey/page/{index}/refresh",
         members_only(),
         params=lambda w: {"index": 0},
@@ -89,6 +114,13 @@ add(
         alices_record(),
         params=lambda w: {"response_id": w.response.id},
         setup=with_response,
+    ),
+    Rule(
+        "GET",
+        "/survey/responses/{response_id}/files/{attachment_id}",
+        alices_record(),
+        params=lambda w: {"response_id": w.response.id, "attachment_id": w.file.id},
+        setup=with_file,
     ),
     Rule("GET", "/survey/skills", signed_in()),
     # staff pages

@@ -249,9 +249,9 @@ def test_device_types_get_an_input_the_web_can_offer(session) -> None:
     view = pageform.build_page(definition, {"ok": "OK"}, 0, language="en")
     widgets = {item.name: (item.widget, item.value) for item in view.items}
     assert widgets == {
-        "score": ("decimal", ""),
+        "score": ("range", ""),
         "ok": ("acknowledge", "OK"),
-        "where": ("text", ""),
+        "where": ("geopoint", ""),
     }
 
 

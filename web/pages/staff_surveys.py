@@ -17,6 +17,7 @@ from diaspora.responses import service
 from diaspora.responses.imports import SOURCES, import_file
 from surveys import Definition, coerce_answers, prepare_answers
 from web.deps import SessionDep, StaffUser
+from web.pages.survey import file_links
 from web.pages.survey_text import texts
 from web.templating import render
 
@@ -237,6 +238,7 @@ def _response_page(
         "response": response,
         "pseudonym": reviewing.pseudonym_of(session, response.member_id),
         "review": pageform.review(definition, response.answers or {}, language=language),
+        "files": file_links(session, response),
         "states": reviewing.STATES,
         "errors": {},
         "values": {},
@@ -321,6 +323,7 @@ def _edit_page(
             "suggestions": {},
             "skill_boxes": 5,
             "html_id": pageform.html_id,
+            "files": file_links(session, response),
         },
         status_code=422 if errors else 200,
     )

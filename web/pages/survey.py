@@ -7,14 +7,16 @@ answer changes (so skip logic shows at once) and fetches skill suggestions.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import RedirectResponse, Response
 
+from diaspora.config import Settings
 from diaspora.errors import NotFound, ValidationFailed
+from diaspora.responses import attachments, respond
 from diaspora.responses import form as pageform
-from diaspora.responses import respond
 from diaspora.responses.definitions import load_definition
 from diaspora.responses.models import Response as SurveyResponse
 from diaspora.responses.service import respondent_survey
@@ -32,6 +34,10 @@ RTL = {"ar", "fa", "he", "ur", "ps", "dv", "yi", "ckb", "sd", "ug"}
 SURVEY_LANG_COOKIE = "diaspora_survey_lang"
 SKILL_BOXES = 5
 _CONTROL_FIELDS = {CSRF_FIELD, "action", "version"}
+# A file question posts its current file name under its path (a hidden input), a new
+# file under path + FILE_SUFFIX and the "remove" box under path + REMOVE_SUFFIX.
+FILE_SUFFIX = ".__file__"
+REMOVE_SUFFIX = ".__remove__"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -83,11 +89,60 @@ def _values(form: FormData) -> dict[str, Any]:
     """Posted answers keyed by field path; a field posted several times is a list."""
     values: dict[str, Any] = {}
     for key in form:
-        if key in _CONTROL_FIELDS:
+        if key in _CONTROL_FIELDS or key.endswith((FILE_SUFFIX, REMOVE_SUFFIX)):
             continue
         items = [str(v) for v in form.getlist(key) if not isinstance(v, UploadFile)]
         values[key] = items[0] if len(items) == 1 else items
     return values
+
+
+async def _with_files(form: FormData, values: dict[str, Any], limit: int) -> dict[str, Any]:
+    """The posted answers with each chosen file as an `Upload` at its question's path, and
+    a blank answer where "remove this file" is ticked (a new file wins over removing)."""
+    for key in form:
+        if key.endswith(REMOVE_SUFFIX):
+            values[key[: -len(REMOVE_SUFFIX)]] = ""
+    for key in form:
+        part = form.get(key)
+        if not key.endswith(FILE_SUFFIX) or not isinstance(part, UploadFile) or not part.filename:
+            continue
+        path = key[: -len(FILE_SUFFIX)]
+        # Read no more than can be accepted: the size is known without the rest.
+        data = await part.read(limit + 1)
+        size = max(part.size or 0, len(data))
+        replaces = form.get(path)
+        values[path] = attachments.Upload(
+            part.filename, data, size, replaces if isinstance(replaces, str) else ""
+        )
+    return values
+
+
+def _limits(settings: Settings) -> attachments.Limits:
+    return attachments.Limits(
+        per_file=settings.max_attachment_bytes,
+        per_response=settings.max_response_attachment_bytes,
+    )
+
+
+def _typed_only(definition: Definition, values: dict[str, Any]) -> dict[str, Any]:
+    """What was typed, to show again; file questions show what is stored instead."""
+    return {k: v for k, v in values.items() if not pageform.is_upload(definition, k)}
+
+
+def file_links(session: Any, response: SurveyResponse) -> dict[str, dict[str, str]]:
+    """File name → link and size, for the response's uploaded files."""
+    return {
+        name: {
+            "url": f"/survey/responses/{response.id}/files/{info.id}",
+            "size": attachments.size_text(info.size),
+            "type": info.content_type,
+        }
+        for name, info in attachments.describe(session=session, response=response).items()
+    }
+
+
+def _file_context(session: Any, response: SurveyResponse) -> dict[str, Any]:
+    return {"files": file_links(session, response), "accept": attachments.PICKER}
 
 
 def _repeat_paths(definition: Definition, index: int) -> list[str]:
@@ -169,6 +224,9 @@ def _render_page(
         saved=saved,
         last_page=view.next is None,
         from_review=request.query_params.get("from") == "review",
+        uploads=True,
+        file_limit=attachments.size_text(request.app.state.settings.max_attachment_bytes),
+        **_file_context(session, draft),
     )
     response = render(request, template, ctx, status_code=status_code)
     return _remember_language(request, response)
@@ -235,8 +293,17 @@ def page(index: int, request: Request, session: SessionDep, user: MemberUser) ->
     return _render_page(request, session, draft, definition, index, answers)
 
 
+# A page with a file question posts to ".../upload": the body limit for uploads applies
+# there (web/app.py), so a file over the attachment limit gets a field error, not a 413.
 @router.post("/page/{index}")
-async def save(index: int, request: Request, session: SessionDep, user: MemberUser) -> Response:
+@router.post("/page/{index}/upload")
+async def save(
+    index: int,
+    request: Request,
+    session: SessionDep,
+    user: MemberUser,
+    settings: SettingsDep,
+) -> Response:
     draft = _draft(session, user)
     if draft is None:
         return RedirectResponse("/survey", status_code=303)
@@ -245,7 +312,7 @@ async def save(index: int, request: Request, session: SessionDep, user: MemberUs
         raise NotFound("No such page.")
     form = await request.form()
     action = str(form.get("action") or "next")
-    values = _values(form)
+    values = await _with_files(form, _values(form), settings.max_attachment_bytes)
     repeats = _repeat_paths(definition, index)
     rows: dict[str, int] = {}
     move: respond.Move = "next"
@@ -271,6 +338,7 @@ async def save(index: int, request: Request, session: SessionDep, user: MemberUs
         form=values,
         move=move,
         language=ctx_language,
+        limits=_limits(settings),
     )
     if result.errors or rows:
         return _render_page(
@@ -280,7 +348,7 @@ async def save(index: int, request: Request, session: SessionDep, user: MemberUs
             definition,
             index,
             result.answers,
-            raw=values,
+            raw=_typed_only(definition, values),
             errors=result.errors,
             rows=rows,
             status_code=422 if result.errors else 200,
@@ -307,8 +375,9 @@ async def refresh(index: int, request: Request, session: SessionDep, user: Membe
         for path in _repeat_paths(definition, index)
     }
     language = _language(request, definition)
+    raw = _typed_only(definition, values)
     before = pageform.build_page(
-        definition, draft.answers or {}, index, language=language, raw=values, rows=rows
+        definition, draft.answers or {}, index, language=language, raw=raw, rows=rows
     )
     result = respond.save_page(
         session=session,
@@ -325,7 +394,7 @@ async def refresh(index: int, request: Request, session: SessionDep, user: Membe
         result.answers,
         index,
         language=language,
-        raw=values,
+        raw=raw,
         errors=result.errors,
         rows=rows,
     )
@@ -338,7 +407,7 @@ async def refresh(index: int, request: Request, session: SessionDep, user: Membe
         definition,
         index,
         result.answers,
-        raw=values,
+        raw=raw,
         errors=result.errors,
         rows=rows,
         template="survey/_questions.html",
@@ -366,6 +435,7 @@ def _render_review(
         review=pageform.review(definition, answers, language=ctx["slang"], errors=errors),
         errors=errors,
         error_pages=error_pages,
+        **_file_context(session, draft),
     )
     return _remember_language(
         request, render(request, "survey/review.html", ctx, status_code=status_code)
@@ -433,8 +503,35 @@ def show(response_id: int, request: Request, session: SessionDep, user: CurrentU
         response=response,
         review=pageform.review(definition, response.answers or {}, language=ctx["slang"]),
         submitted=request.query_params.get("submitted") == "1",
+        **_file_context(session, response),
     )
     return _remember_language(request, render(request, "survey/show.html", ctx))
+
+
+def _disposition(filename: str) -> str:
+    """Always a download (never shown in the page), with the name in any script."""
+    fallback = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
+
+
+@router.get("/responses/{response_id}/files/{attachment_id}")
+def download(
+    response_id: int, attachment_id: int, session: SessionDep, user: CurrentUser
+) -> Response:
+    """An uploaded file: for the response's member and staff who review responses (audited)."""
+    found = attachments.get(
+        session=session, actor=user, response_id=response_id, attachment_id=attachment_id
+    )
+    return Response(
+        content=found.data,
+        media_type=found.content_type,
+        headers={
+            "Content-Disposition": _disposition(found.filename),
+            "Cache-Control": "private, no-store",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 @router.get("/skills")

@@ -207,9 +207,189 @@ TEXTS: dict[str, dict[str, str]] = {
         "pt": "Sugestões",
         "ar": "اقتراحات",
     },
+    # range
+    "range_hint": {
+        "en": "A number from {min} to {max}, in steps of {step}.",
+        "fr": "Un nombre de {min} à {max}, par pas de {step}.",
+        "es": "Un número de {min} a {max}, en pasos de {step}.",
+        "pt": "Um número de {min} a {max}, em passos de {step}.",
+        "ar": "رقم من {min} إلى {max}، بخطوات مقدارها {step}.",
+    },
+    "range_hint_any": {
+        "en": "A number from {min} to {max}.",
+        "fr": "Un nombre de {min} à {max}.",
+        "es": "Un número de {min} a {max}.",
+        "pt": "Um número de {min} a {max}.",
+        "ar": "رقم من {min} إلى {max}.",
+    },
+    # rank
+    "rank_hint": {
+        "en": "Put the choices in order, the first one first. Each choice can be used once.",
+        "fr": "Classez les choix par ordre, le premier en premier. Chaque choix ne peut "
+        "servir qu’une fois.",
+        "es": "Ordene las opciones, la primera en primer lugar. Cada opción solo puede usarse "
+        "una vez.",
+        "pt": "Ordene as opções, a primeira em primeiro lugar. Cada opção só pode ser usada "
+        "uma vez.",
+        "ar": "رتّب الخيارات، الأول أولًا. لا يمكن استخدام كل خيار إلا مرة واحدة.",
+    },
+    "rank_n": {
+        "en": "Choice {number}",
+        "fr": "Choix {number}",
+        "es": "Opción {number}",
+        "pt": "Escolha {number}",
+        "ar": "الخيار {number}",
+    },
+    # geopoint
+    "geo_latitude": {
+        "en": "Latitude (−90 to 90)",
+        "fr": "Latitude (−90 à 90)",
+        "es": "Latitud (−90 a 90)",
+        "pt": "Latitude (−90 a 90)",
+        "ar": "خط العرض (من −90 إلى 90)",
+    },
+    "geo_longitude": {
+        "en": "Longitude (−180 to 180)",
+        "fr": "Longitude (−180 à 180)",
+        "es": "Longitud (−180 a 180)",
+        "pt": "Longitude (−180 a 180)",
+        "ar": "خط الطول (من −180 إلى 180)",
+    },
+    "geo_altitude": {
+        "en": "Altitude in metres",
+        "fr": "Altitude en mètres",
+        "es": "Altitud en metros",
+        "pt": "Altitude em metros",
+        "ar": "الارتفاع بالأمتار",
+    },
+    "geo_accuracy": {
+        "en": "Accuracy in metres",
+        "fr": "Précision en mètres",
+        "es": "Precisión en metros",
+        "pt": "Precisão em metros",
+        "ar": "الدقة بالأمتار",
+    },
+    "optional": {
+        "en": "optional",
+        "fr": "facultatif",
+        "es": "opcional",
+        "pt": "opcional",
+        "ar": "اختياري",
+    },
+    "geo_hint": {
+        "en": "Decimal degrees, for example 5.6037 and −0.1870.",
+        "fr": "En degrés décimaux, par exemple 5.6037 et −0.1870.",
+        "es": "En grados decimales, por ejemplo 5.6037 y −0.1870.",
+        "pt": "Em graus decimais, por exemplo 5.6037 e −0.1870.",
+        "ar": "بالدرجات العشرية، مثل 5.6037 و −0.1870.",
+    },
+    "use_location": {
+        "en": "Use my location",
+        "fr": "Utiliser ma position",
+        "es": "Usar mi ubicación",
+        "pt": "Usar a minha localização",
+        "ar": "استخدم موقعي",
+    },
+    "locating": {
+        "en": "Finding your location…",
+        "fr": "Recherche de votre position…",
+        "es": "Buscando su ubicación…",
+        "pt": "A procurar a sua localização…",
+        "ar": "جارٍ تحديد موقعك…",
+    },
+    "location_failed": {
+        "en": "Your location is not available; type the numbers instead.",
+        "fr": "Votre position n’est pas disponible ; saisissez plutôt les nombres.",
+        "es": "Su ubicación no está disponible; escriba los números.",
+        "pt": "A sua localização não está disponível; escreva os números.",
+        "ar": "موقعك غير متاح؛ اكتب الأرقام بدلًا من ذلك.",
+    },
+    "location_found": {
+        "en": "Location filled in.",
+        "fr": "Position renseignée.",
+        "es": "Ubicación completada.",
+        "pt": "Localização preenchida.",
+        "ar": "تم ملء الموقع.",
+    },
+    # files
+    "file_limit": {
+        "en": "One file, up to {size}.",
+        "fr": "Un fichier, jusqu’à {size}.",
+        "es": "Un archivo, de hasta {size}.",
+        "pt": "Um ficheiro, até {size}.",
+        "ar": "ملف واحد، بحجم أقصاه {size}.",
+    },
+    "current_file": {
+        "en": "Current file:",
+        "fr": "Fichier actuel :",
+        "es": "Archivo actual:",
+        "pt": "Ficheiro atual:",
+        "ar": "الملف الحالي:",
+    },
+    "choose_file": {
+        "en": "Choose a file",
+        "fr": "Choisir un fichier",
+        "es": "Elegir un archivo",
+        "pt": "Escolher um ficheiro",
+        "ar": "اختر ملفًا",
+    },
+    "replace_file": {
+        "en": "Replace it with another file",
+        "fr": "Le remplacer par un autre fichier",
+        "es": "Sustituirlo por otro archivo",
+        "pt": "Substituí-lo por outro ficheiro",
+        "ar": "استبداله بملف آخر",
+    },
+    "remove_file": {
+        "en": "Remove this file",
+        "fr": "Retirer ce fichier",
+        "es": "Quitar este archivo",
+        "pt": "Remover este ficheiro",
+        "ar": "إزالة هذا الملف",
+    },
 }
+
+# "1st choice", "2nd choice"... as each language writes them, up to this many places.
+RANK_PLACES = 30
+_AR_ORDINALS = (
+    "الأول",
+    "الثاني",
+    "الثالث",
+    "الرابع",
+    "الخامس",
+    "السادس",
+    "السابع",
+    "الثامن",
+    "التاسع",
+    "العاشر",
+)
+
+
+def rank_place(number: int, language: str) -> str:
+    """The label of a rank's `number`th place: "1st choice", "1er choix", "1.ª opción"..."""
+    if language == "fr":
+        return f"{number}{'er' if number == 1 else 'e'} choix"
+    if language == "es":
+        return f"{number}.ª opción"
+    if language == "pt":
+        return f"{number}.ª escolha"
+    if language == "ar":
+        if number <= len(_AR_ORDINALS):
+            return f"الخيار {_AR_ORDINALS[number - 1]}"
+        return f"الخيار رقم {number}"
+    if 10 <= number % 100 <= 20:
+        suffix = "th"
+    else:
+        suffix = {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix} choice"
 
 
 def texts(language: str) -> dict[str, str]:
     """Every survey-page text in `language`, English where a translation is missing."""
-    return {key: values.get(language) or values["en"] for key, values in TEXTS.items()}
+    out = {key: values.get(language) or values["en"] for key, values in TEXTS.items()}
+    # Other languages get English ordinals, like every other text they lack.
+    known = language if language in ("en", "fr", "es", "pt", "ar") else "en"
+    out.update(
+        {f"rank_{number}": rank_place(number, known) for number in range(1, RANK_PLACES + 1)}
+    )
+    return out
