@@ -418,6 +418,8 @@ def accept(
     """
     _own_response(actor, response)
     kinds = _kinds(definition)
+    if not kinds:  # most forms ask for no file: nothing to look up
+        return dict(form), {}
     stored = _stored(session, response.id or 0)
     total = sum(info.size for info in stored.values())
     out: dict[str, Any] = {}
@@ -482,6 +484,8 @@ def prune(*, session: Session, actor: User, response: Response, definition: Defi
     """Delete the response's files its answers no longer name (replaced, removed, or their
     question no longer applies); returns how many.  The caller commits."""
     _own_response(actor, response)
+    if not _kinds(definition):
+        return 0
     named = set(pageform.media_answers(definition, response.answers or {}).values())
     unused = [
         info.id

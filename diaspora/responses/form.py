@@ -626,13 +626,16 @@ def media_answers(definition: Definition, answers: Mapping[str, Any]) -> dict[st
     return out
 
 
-def is_upload(definition: Definition, path: str) -> bool:
-    """True when the field at `path` answers with an uploaded file."""
-    name = _last_name(path)
-    return any(
-        ref.question.name == name and ref.question.type in UPLOAD_TYPES
-        for ref in definition.fields()
+def upload_names(definition: Definition) -> frozenset[str]:
+    """Names of the questions answered with an uploaded file."""
+    return frozenset(
+        ref.question.name for ref in definition.fields() if ref.question.type in UPLOAD_TYPES
     )
+
+
+def is_upload(path: str, names: frozenset[str]) -> bool:
+    """True when the field at `path` is one of the file questions `names`."""
+    return _last_name(path) in names
 
 
 def _as_list(value: Any, *, split_spaces: bool) -> list[str]:

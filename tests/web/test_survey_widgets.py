@@ -86,7 +86,7 @@ FORM = xlsform(
         ["priorities", "education", "Education", "Éducation"],
         ["priorities", "trade", "Trade", "Commerce"],
     ],
-    settings=[["form_id", "default_language"], ["widgets", "en"]],
+    settings=[["form_id", "default_language"], ["widgets", "English (en)"]],
 )
 
 
@@ -721,3 +721,36 @@ def test_sniffing_and_names() -> None:
     assert attachments.safe_filename("صورة.jpg", "image/png") == "صورة.png"
     assert attachments.safe_filename("...", "image/png") == "file.png"
     assert attachments.size_text(5 * 1024 * 1024) == "5 MB" and attachments.size_text(300) == "1 KB"
+
+
+# --------------------------------------------------------------------------- staff corrections
+
+
+def test_staff_corrections_keep_the_new_widgets_answers(as_user, session, world, alice) -> None:
+    upload(alice, files={"photo.__file__": ("photo.png", PNG, "image/png")})
+    post(alice, f"/survey/page/{PAGE_ORDER}", {"priorities": ["trade", "health", ""]})
+    post(alice, f"/survey/page/{PAGE_PLACE}", {"home": ["1", "2", "", ""], "action": "save"})
+    assert post(alice, "/survey/submit").status_code == 303
+    response = session.exec(select(Response).where(Response.user_id == world.alice.id)).one()
+    sam = as_user(world.sam)
+    sam.token = csrf(sam, "/staff/surveys")  # type: ignore[attr-defined]
+    edit = f"/staff/surveys/{SLUG}/responses/{response.id}/edit"
+    page = sam.get(edit).text
+    assert '<input type="hidden" name="photo" value="photo.png">' in page
+    assert 'type="file"' not in page  # staff correct answers; they do not upload
+    assert input_value(page, "q-home-latitude") == "1"
+    form = {
+        "expected_version": str(response.version),
+        "photo": "photo.png",
+        "priorities": ["health", "trade", ""],
+        "action": "save",
+    }
+    gap = post(sam, edit, {**form, "home": ["", "2", "", ""]})
+    assert gap.status_code == 422 and "expected a location" in field_error(gap.text, "home")
+    saved = post(sam, edit, {**form, "home": ["3", "4", "", ""]})
+    assert saved.status_code == 303, saved.text[:1500]
+    session.expire_all()
+    answers = session.get(Response, response.id).answers  # type: ignore[union-attr]
+    assert answers["home"] == "3 4" and answers["priorities"] == ["health", "trade"]
+    assert answers["photo"] == "photo.png"
+    assert list(stored_files(session, response.id or 0)) == ["photo.png"]

@@ -126,7 +126,8 @@ def _limits(settings: Settings) -> attachments.Limits:
 
 def _typed_only(definition: Definition, values: dict[str, Any]) -> dict[str, Any]:
     """What was typed, to show again; file questions show what is stored instead."""
-    return {k: v for k, v in values.items() if not pageform.is_upload(definition, k)}
+    names = pageform.upload_names(definition)
+    return {k: v for k, v in values.items() if not pageform.is_upload(k, names)}
 
 
 def file_links(session: Any, response: SurveyResponse) -> dict[str, dict[str, str]]:

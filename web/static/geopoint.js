@@ -43,7 +43,10 @@
         var c = position.coords;
         fill(fieldset, "latitude", c.latitude);
         fill(fieldset, "longitude", c.longitude);
-        fill(fieldset, "altitude", c.altitude);
+        // The answer is positional ("lat lon alt acc"): without an altitude, ODK Collect
+        // writes 0 so the accuracy keeps its place; do the same.
+        var hasAltitude = c.altitude !== null && c.altitude !== undefined;
+        fill(fieldset, "altitude", hasAltitude ? c.altitude : 0);
         fill(fieldset, "accuracy", c.accuracy);
         button.disabled = false;
         say(fieldset, "found");
