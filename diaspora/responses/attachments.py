@@ -480,18 +480,22 @@ def accept(
     return out, errors
 
 
-def prune(*, session: Session, actor: User, response: Response, definition: Definition) -> int:
-    """Delete the response's files its answers no longer name (replaced, removed, or their
-    question no longer applies); returns how many.  The caller commits."""
+def reconcile(*, session: Session, actor: User, response: Response, definition: Definition) -> int:
+    """Make the response's files match its answers: delete the files they no longer name
+    (replaced, removed, or their question no longer applies), and copy in the member's
+    files they name from another response (a draft started from the last submitted
+    answers).  Returns how many files were deleted.  The caller commits."""
     _own_response(actor, response)
     if not _kinds(definition):
         return 0
-    named = set(pageform.media_answers(definition, response.answers or {}).values())
-    unused = [
-        info.id
-        for info in _stored(session, response.id or 0).values()
-        if info.filename not in named
-    ]
+    named = pageform.media_answers(definition, response.answers or {})
+    stored = _stored(session, response.id or 0)
+    for path, name in named.items():
+        if name not in stored:
+            found = _carry_over(session, actor, response, name, path)
+            if found is not None:
+                stored[name] = found
+    unused = [info.id for info in stored.values() if info.filename not in named.values()]
     if not unused:
         return 0
     session.exec(delete(ResponseAttachment).where(col(ResponseAttachment.id).in_(unused)))  # type: ignore[call-overload]

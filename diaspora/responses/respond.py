@@ -250,7 +250,7 @@ def save_page(
         elif move == "review":
             target = None
     response.answers = stored
-    attachments.prune(session=session, actor=actor, response=response, definition=definition)
+    attachments.reconcile(session=session, actor=actor, response=response, definition=definition)
     if not keep_page:
         response.current_page = len(page_list) if target is None else target
     response.updated_at = utcnow()

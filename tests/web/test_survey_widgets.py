@@ -696,10 +696,14 @@ def test_a_new_draft_from_the_last_answers_takes_its_files_along(alice, session,
     post(alice, "/survey/start", {"restart": "1"})
     draft = draft_of(session, world.alice)
     assert draft.answers["photo"] == "photo.png"
-    saved = upload(alice, {"photo": "photo.png", "action": "next"})
+    # Saving any page brings the file along, before the files page is even seen again.
+    saved = post(alice, f"/survey/page/{PAGE_SCORES}", {"remark": "again", "action": "next"})
     assert saved.status_code == 303
     assert stored_files(session, draft.id)["photo.png"].data == PNG
+    kept = upload(alice, {"photo": "photo.png", "action": "next"})
+    assert kept.status_code == 303
     assert draft_of(session, world.alice).answers["photo"] == "photo.png"
+    assert list(stored_files(session, draft.id)) == ["photo.png"]
 
 
 # --------------------------------------------------------------------------- helpers
