@@ -349,6 +349,27 @@ def test_a_partial_location_never_replaces_the_saved_one(alice, session, world) 
     assert draft_of(session, world.alice).answers["home"] == "1 2"
 
 
+def test_background_saves_wait_for_both_coordinates_before_complaining(
+    alice, session, world
+) -> None:
+    def refresh(parts: list[str]):  # type: ignore[no-untyped-def]
+        return alice.post(
+            f"/survey/page/{PAGE_PLACE}/refresh",
+            data={"home": parts, "town": "Tema"},
+            headers={"X-CSRF-Token": alice.token, "HX-Request": "true"},
+        )
+
+    typing = refresh(["5.6", "", "", ""])  # the longitude is still to come
+    assert typing.status_code == 204
+    assert draft_of(session, world.alice).answers["town"] == "Tema"
+    impossible = refresh(["95", "10", "", ""])
+    assert impossible.status_code == 200
+    assert "expected a location" in field_error(impossible.text, "home")
+    done = refresh(["5.6", "-0.2", "", ""])
+    assert draft_of(session, world.alice).answers["home"] == "5.6 -0.2"
+    assert field_error(done.text, "home") == ""
+
+
 # --------------------------------------------------------------------------- files: storing
 
 
