@@ -30,11 +30,9 @@ from sqlmodel import Session, col, select
 from diaspora.accounts.models import User
 from diaspora.accounts.permissions import require
 from diaspora.audit.service import record
-from diaspora.common import utcnow
 from diaspora.errors import NotFound, ValidationFailed
 from diaspora.responses.definitions import load_definition
 from diaspora.responses.models import Response, Source, Survey, SurveyVersion
-from diaspora.responses.profile import NewMember, new_member
 from diaspora.responses.respond import (
     MAX_EXTERNAL_ID,
     Incoming,
@@ -183,7 +181,7 @@ def import_file(
             raise ValidationFailed({"file": refused[0].reason})
         if source is None:
             source = Source.odk if is_odk_zip else detect_source(_xlsx_headers(data))
-        items: Iterable[ParsedSubmission | _Prepared | RowError] = [
+        items: Iterable[ParsedSubmission | RowError] = [
             *result.submissions,
             *result.errors,
         ]
@@ -199,13 +197,15 @@ def import_file(
         if source is None:
             source = detect_source(_csv_headers(data))
         total = max(data.count(b"\n") - 1, 0)
-        workers = _workers(total)
-        if workers:
-            items = _parallel_csv(definition, ref.version_id, data, ignored, workers)
-        else:
-            items = iter_csv(definition, data, ignored_columns=ignored)
+        items = iter_csv(definition, data, ignored_columns=ignored)
     report = ImportReport(source=source, version=ref.number)
-    _store_all(session, actor, ref, definition, items, report, total, progress)
+    workers = 0 if is_odk_zip or is_xlsx else _workers(session, total)
+    if workers:
+        _import_parallel(
+            session, actor, ref, definition, data, report, ignored, workers, total, progress
+        )
+    else:
+        _store_all(session, actor, ref, definition, items, report, total, progress)
     report.ignored_columns = ignored
     record(
         session=session,
@@ -225,60 +225,64 @@ def import_file(
     return report
 
 
-# --- parsing large CSV exports in worker processes -------------------------------------
+# --- importing large CSV exports in worker processes --------------------------------------
 #
-# Parsing, validating and preparing a member's rows costs about as much CPU as storing
-# them; for a large export, worker processes do the former while this process stores.
-# Workers are forked, which is only safe in a single-threaded process (the CLI): a
-# threaded web server parses in its own thread instead.  ("spawn" would re-run the
-# caller's main module, which scripts without a __main__ guard do not survive.)
+# Parsing, validating and preparing a row costs more CPU than storing it, and handing
+# parsed rows back to one storing process costs as much again (pickling); so for a large
+# export each worker process imports whole chunks: parse, check for duplicates, store,
+# commit, with its own connection.  The unique (source, external id) index keeps that
+# safe when two chunks (or two imports) hold the same submission.  Workers are forked,
+# which is only safe in a single-threaded process (the CLI): a threaded web server
+# imports in its own thread instead.  ("spawn" would re-run the caller's main module,
+# which scripts without a __main__ guard do not survive.)  A database in memory is not
+# shared with other processes, so it is imported here too.
 
-PARALLEL_FROM = 20_000  # data rows; smaller files are parsed as they are stored
+PARALLEL_FROM = 20_000  # data rows; smaller files are imported in this process
 CHUNK = 2_000  # data rows per task
 _WORKER: dict[str, Any] = {}
 
 
-def _workers(rows: int) -> int:
-    """How many worker processes parse an export of `rows` rows (0: parse here)."""
-    if rows < PARALLEL_FROM or threading.active_count() > 1:
+def _workers(session: Session, rows: int) -> int:
+    """How many worker processes import an export of `rows` rows (0: this one does)."""
+    url = session.get_bind().engine.url
+    in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+    if rows < PARALLEL_FROM or in_memory or threading.active_count() > 1:
         return 0
     return max(1, min(4, os.cpu_count() or 1))
 
 
-@dataclass(frozen=True, slots=True)
-class _Prepared:
-    """A parsed row with its new member's rows, or the profile's objections to it."""
+def _start_worker(
+    url: str, definition: dict[str, Any], ref: VersionRef, actor: User | None, source: str
+) -> None:
+    from diaspora.db import make_engine
 
-    submission: ParsedSubmission
-    member: NewMember | None
-    errors: dict[str, str]
+    _WORKER.update(
+        engine=make_engine(url),  # its own connections, never the parent's
+        definition=Definition.from_dict(definition),
+        ref=ref,
+        actor=actor,
+        source=source,
+    )
 
 
-def _start_worker(definition: dict[str, Any], version_id: int) -> None:
-    _WORKER["definition"] = Definition.from_dict(definition)
-    _WORKER["version_id"] = version_id
+def _import_chunk(text: str, delimiter: str, offset: int) -> tuple[ImportReport, list[str]]:
+    """Import one chunk (the header line + data rows) in a worker; rows renumbered."""
+    from diaspora.db import session_scope
 
-
-def _parse_chunk(
-    text: str, delimiter: str, offset: int
-) -> tuple[list[_Prepared | RowError], list[str]]:
-    """Parse one chunk (the header line + data rows) in a worker; rows renumbered."""
     definition: Definition = _WORKER["definition"]
+    ref: VersionRef = _WORKER["ref"]
     ignored: list[str] = []
-    now = utcnow()
-    out: list[_Prepared | RowError] = []
-    for item in iter_csv(definition, text, delimiter=delimiter, ignored_columns=ignored):
-        if isinstance(item, RowError):
-            row = item.row + offset if item.row > 1 else item.row
-            out.append(RowError(row, item.field, item.reason))
-            continue
-        try:
-            member = new_member(definition, item.answers, version_id=_WORKER["version_id"], now=now)
-        except ValidationFailed as refused:
-            out.append(_Prepared(item, None, dict(refused.errors)))
-        else:
-            out.append(_Prepared(item, member, {}))
-    return out, ignored
+    report = ImportReport(source=_WORKER["source"], version=ref.number)
+
+    def items() -> Iterator[ParsedSubmission | RowError]:
+        for item in iter_csv(definition, text, delimiter=delimiter, ignored_columns=ignored):
+            if isinstance(item, RowError) and item.row > 1:
+                item = RowError(item.row + offset, item.field, item.reason)
+            yield item
+
+    with session_scope(_WORKER["engine"]) as session:
+        _store_all(session, _WORKER["actor"], ref, definition, items(), report, 0, None)
+    return report, ignored
 
 
 def _chunks(data: bytes) -> Iterator[tuple[str, str, int]]:
@@ -296,44 +300,64 @@ def _chunks(data: bytes) -> Iterator[tuple[str, str, int]]:
         done += len(block)
 
 
-def _parallel_csv(
-    definition: Definition, version_id: int, data: bytes, ignored: list[str], workers: int
-) -> Iterator[_Prepared | RowError]:
-    """The rows of a CSV export, parsed and prepared by worker processes, in file order."""
-    context = multiprocessing.get_context("fork")
-    seen_headers: set[RowError] = set()
+def _import_parallel(
+    session: Session,
+    actor: User | None,
+    ref: VersionRef,
+    definition: Definition,
+    data: bytes,
+    report: ImportReport,
+    ignored: list[str],
+    workers: int,
+    total: int,
+    progress: Progress | None,
+) -> None:
+    """Import a CSV export chunk by chunk in worker processes; reports merged in file order."""
+    url = session.get_bind().engine.url.render_as_string(hide_password=False)
+    session.commit()  # hold no transaction open while the workers write
+    seen_headers: set[tuple[int | None, str | None, str]] = set()
+    done = 0
     with ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=context,
+        mp_context=multiprocessing.get_context("fork"),
         initializer=_start_worker,
-        initargs=(definition.to_dict(), version_id),
+        initargs=(url, definition.to_dict(), ref, actor, report.source),
     ) as pool:
-        pending: deque[Future[tuple[list[_Prepared | RowError], list[str]]]] = deque()
+        pending: deque[tuple[int, Future[tuple[ImportReport, list[str]]]]] = deque()
 
-        def results() -> Iterator[_Prepared | RowError]:
-            items, columns = pending.popleft().result()
+        def merge() -> None:
+            nonlocal done
+            rows, future = pending.popleft()
+            part, columns = future.result()
             if not ignored:
                 ignored.extend(columns)
-            for item in items:
-                # A header problem is reported by every chunk: keep one.
-                if isinstance(item, RowError) and item.row <= 1:
-                    if item in seen_headers:
+            report.added += part.added
+            report.duplicates += part.duplicates
+            for problem in part.problems:
+                if problem.row is not None and problem.row <= 1:
+                    # A header problem is reported by every chunk: keep one.
+                    key = (problem.row, problem.field, problem.reason)
+                    if key in seen_headers:
                         continue
-                    seen_headers.add(item)
-                yield item
+                    seen_headers.add(key)
+                report.problems.append(problem)
+            done += rows
+            if progress is not None:
+                progress(done, total)
 
         for text, delimiter, offset in _chunks(data):
-            pending.append(pool.submit(_parse_chunk, text, delimiter, offset))
+            rows = text.count("\n") - 1
+            pending.append((rows, pool.submit(_import_chunk, text, delimiter, offset)))
             if len(pending) > 2 * workers:
-                yield from results()
+                merge()
         while pending:
-            yield from results()
+            merge()
 
 
 def _batches(
-    items: Iterable[ParsedSubmission | _Prepared | RowError], report: ImportReport
-) -> Iterator[list[ParsedSubmission | _Prepared]]:
-    batch: list[ParsedSubmission | _Prepared] = []
+    items: Iterable[ParsedSubmission | RowError], report: ImportReport
+) -> Iterator[list[ParsedSubmission]]:
+    batch: list[ParsedSubmission] = []
     for item in items:
         if isinstance(item, RowError):
             report.problems.append(Problem(item.row, item.field, item.reason))
@@ -351,7 +375,7 @@ def _store_all(
     actor: User | None,
     ref: VersionRef,
     definition: Definition,
-    items: Iterable[ParsedSubmission | _Prepared | RowError],
+    items: Iterable[ParsedSubmission | RowError],
     report: ImportReport,
     total: int,
     progress: Progress | None,
@@ -365,7 +389,7 @@ def _store_all(
             # duplicate check went from 1 ms to 1 s per batch by 40,000 rows.  Plans
             # made for each run see the tables' current size.
             session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-        ids = [_parsed(s).external_id for s in batch]
+        ids = [s.external_id for s in batch]
         known = set(
             session.exec(
                 select(Response.external_id).where(
@@ -373,7 +397,7 @@ def _store_all(
                 )
             )
         )
-        fresh = [s for s in batch if _parsed(s).external_id not in known]
+        fresh = [s for s in batch if s.external_id not in known]
         report.duplicates += len(batch) - len(fresh)
         try:
             with serialised_writes(session):
@@ -383,7 +407,7 @@ def _store_all(
             # Another import stored some of these meanwhile: redo the batch one by one.
             session.rollback()
             for submission in fresh:
-                if existing(session, report.source, _parsed(submission).external_id) is not None:
+                if existing(session, report.source, submission.external_id) is not None:
                     report.duplicates += 1
                     continue
                 try:
@@ -397,39 +421,16 @@ def _store_all(
             progress(done + len({p.row for p in report.problems}), total)
 
 
-def _parsed(item: ParsedSubmission | _Prepared) -> ParsedSubmission:
-    return item.submission if isinstance(item, _Prepared) else item
-
-
 def _store_batch(
     session: Session,
     actor: User | None,
     ref: VersionRef,
     definition: Definition,
-    batch: list[ParsedSubmission | _Prepared],
+    batch: list[ParsedSubmission],
     report: ImportReport,
 ) -> None:
     """Store a batch with a few multi-row statements; rows the profile refuses are reported."""
-    incoming: list[Incoming] = []
-    kept: list[ParsedSubmission] = []
-    for item in batch:
-        submission = _parsed(item)
-        if isinstance(item, _Prepared) and item.errors:
-            report.problems.extend(
-                Problem(None, path, reason, submission.external_id)
-                for path, reason in item.errors.items()
-            )
-            continue
-        member = item.member if isinstance(item, _Prepared) else None
-        incoming.append(
-            Incoming(
-                submission.answers,
-                submission.external_id[:MAX_EXTERNAL_ID],
-                submission.submitted_at,
-                member=member,
-            )
-        )
-        kept.append(submission)
+    incoming = [Incoming(s.answers, s.external_id[:MAX_EXTERNAL_ID], s.submitted_at) for s in batch]
     outcomes = store_new_members(
         session=session,
         actor=actor,
@@ -438,7 +439,7 @@ def _store_batch(
         incoming=incoming,
         source=report.source,
     )
-    for submission, outcome in zip(kept, outcomes, strict=True):
+    for submission, outcome in zip(batch, outcomes, strict=True):
         if isinstance(outcome, ValidationFailed):
             report.problems.extend(
                 Problem(None, path, reason, submission.external_id)

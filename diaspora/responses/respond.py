@@ -514,8 +514,6 @@ class Incoming:
     external_id: str | None = None
     submitted_at: Any = None
     language: str | None = None
-    # The member's rows when already made (an import prepares them in worker processes).
-    member: bridge.NewMember | None = None
 
 
 def _response_row(
@@ -563,7 +561,7 @@ def store_new_members(
     accepted: list[tuple[int, Incoming, bridge.NewMember]] = []
     for index, item in enumerate(incoming):
         try:
-            member = item.member or bridge.new_member(
+            member = bridge.new_member(
                 definition,
                 item.answers,
                 version_id=ref.version_id,
