@@ -24,9 +24,10 @@ PLATFORM_TYPES = frozenset({"country", "language", "skill", "occupation"})
 # Location answers: text "lat lon [alt acc]"; geotrace/geoshape join points with ";".
 GEO_TYPES = frozenset({"geopoint", "geotrace", "geoshape"})
 # File answers: the file name as text, as Kobo/ODK exports give them.  The web form
-# cannot upload files; such answers arrive through submission imports.
+# uploads files as response attachments (diaspora.responses.attachments).
 MEDIA_TYPES = frozenset({"image", "audio", "video", "file", "background-audio"})
-# Other device widgets kept for imported forms: answered as text on the web.
+# Other device widgets kept for imported forms (the web draws range and rank with their
+# own widgets, acknowledge as a check box, barcode as text).
 DEVICE_TYPES = frozenset({"barcode", "acknowledge", "range", "rank"})
 # Filled by the server where meaningful (start/end/today), never asked; device and
 # account metadata (deviceid, username, ...) are only accepted from imported submissions.
@@ -337,6 +338,12 @@ def normalise_language(name: str) -> str:
         code = text[text.rindex("(") + 1 : -1].strip()
         if code:
             return code.lower()
+    # A bare code first: lookup("en") would also match the language *named* "En" (enc).
+    code = text.lower()
+    if len(code) == 2 and pycountry.languages.get(alpha_2=code) is not None:
+        return code
+    if len(code) == 3 and (found := pycountry.languages.get(alpha_3=code)) is not None:
+        return str(getattr(found, "alpha_2", None) or code)
     try:
         language = pycountry.languages.lookup(text)
     except LookupError:

@@ -417,3 +417,22 @@ def definitions(draw: st.DrawFn) -> Definition:
 @given(definitions())
 def test_it_round_trips_generated_definitions(definition: Definition) -> None:
     assert import_xlsform(export_xlsform(definition), filename="gen.xlsx") == definition
+
+
+def test_language_names_and_bare_codes_become_iso_639_codes() -> None:
+    from surveys.definition import normalise_language
+
+    # "en" is also the exact *name* of another language (En, code enc): a code wins.
+    assert normalise_language("en") == "en"
+    assert normalise_language("EN") == "en"
+    assert normalise_language("fra") == "fr"
+    assert normalise_language("English") == "en"
+    assert normalise_language("French (fr)") == "fr"
+    assert normalise_language("Kiswahili") == "Kiswahili"  # unknown names kept as given
+    data = xlsform(
+        [["type", "name", "label"], ["text", "a", "A"]],
+        settings=[["form_id", "default_language"], ["f", "en"]],
+    )
+    definition = import_xlsform(data, filename="f.xlsx")
+    assert definition.settings.default_language == "en"
+    assert definition.settings.languages == ("en",)
