@@ -172,6 +172,13 @@ def start(*, session: Session, actor: User, restart: bool = False) -> Response:
     )
     session.add(response)
     session.flush()
+    if answers:
+        # The answers name the last response's files: the draft gets its own copies, so
+        # submitting it without touching those pages keeps them.
+        definition = definition_for(session=session, response=response)
+        attachments.reconcile(
+            session=session, actor=actor, response=response, definition=definition
+        )
     record(
         session=session,
         actor=actor,

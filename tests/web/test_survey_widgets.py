@@ -717,7 +717,8 @@ def test_a_new_draft_from_the_last_answers_takes_its_files_along(alice, session,
     post(alice, "/survey/start", {"restart": "1"})
     draft = draft_of(session, world.alice)
     assert draft.answers["photo"] == "photo.png"
-    # Saving any page brings the file along, before the files page is even seen again.
+    # The new draft has its own copy at once: submitting it untouched keeps the file.
+    assert stored_files(session, draft.id)["photo.png"].data == PNG
     saved = post(alice, f"/survey/page/{PAGE_SCORES}", {"remark": "again", "action": "next"})
     assert saved.status_code == 303
     assert stored_files(session, draft.id)["photo.png"].data == PNG
