@@ -208,6 +208,7 @@ def import_into(name: str, url: str, data: bytes, rows: int) -> bool:
                 slug="diaspora_mapping",
                 data=data,
                 filename="export.csv",
+                parallel=True,  # as `diaspora survey import-submissions` does
             )
         elapsed = time.perf_counter() - started
         print(

@@ -83,7 +83,9 @@ def import_form(
 
 @survey_app.command("import-submissions")
 def import_submissions(
-    file: Path = typer.Argument(..., help="A Kobo or ODK export (.csv, .xlsx, or ODK Central .csv.zip)."),
+    file: Path = typer.Argument(
+        ..., help="A Kobo or ODK export (.csv, .xlsx, or ODK Central .csv.zip)."
+    ),
     survey: str = typer.Option(..., "--survey", help="Slug of the survey the data answers."),
     version: int | None = typer.Option(
         None, "--version", help="Version number (default: the published one)."
@@ -118,6 +120,7 @@ def import_submissions(
                 source=source,
                 version=version,
                 progress=progress,
+                parallel=True,
             )
         except ValidationFailed as exc:
             _problems(exc)

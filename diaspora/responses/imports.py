@@ -15,7 +15,6 @@ import io
 import itertools
 import multiprocessing
 import os
-import threading
 import zipfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -158,9 +157,13 @@ def import_file(
     source: str | None = None,
     version: int | None = None,
     progress: Progress | None = None,
+    parallel: bool = False,
 ) -> ImportReport:
     """Import a Kobo/ODK export (CSV, XLSX, or ODK Central's .csv.zip with one CSV per
-    repeat) into the survey's published version (or `version`)."""
+    repeat) into the survey's published version (or `version`).
+
+    `parallel`: a large CSV may be imported by forked worker processes — only for a
+    single-threaded caller (the CLI), never from a threaded web server."""
     if actor is not None:
         require(actor, "response.review")
     if source is not None and source not in SOURCES:
@@ -199,7 +202,7 @@ def import_file(
         total = max(data.count(b"\n") - 1, 0)
         items = iter_csv(definition, data, ignored_columns=ignored)
     report = ImportReport(source=source, version=ref.number)
-    workers = 0 if is_odk_zip or is_xlsx else _workers(session, total)
+    workers = _workers(session, total) if parallel and not (is_odk_zip or is_xlsx) else 0
     if workers:
         _import_parallel(
             session, actor, ref, definition, data, report, ignored, workers, total, progress
@@ -232,10 +235,10 @@ def import_file(
 # export each worker process imports whole chunks: parse, check for duplicates, store,
 # commit, with its own connection.  The unique (source, external id) index keeps that
 # safe when two chunks (or two imports) hold the same submission.  Workers are forked,
-# which is only safe in a single-threaded process (the CLI): a threaded web server
-# imports in its own thread instead.  ("spawn" would re-run the caller's main module,
-# which scripts without a __main__ guard do not survive.)  A database in memory is not
-# shared with other processes, so it is imported here too.
+# which is only safe in a single-threaded process: the CLI asks for it (`parallel`), a
+# threaded web server does not.  ("spawn" would re-run the caller's main module, which
+# scripts without a __main__ guard do not survive.)  A database in memory is not shared
+# with other processes, so it is imported here too.
 
 PARALLEL_FROM = 20_000  # data rows; smaller files are imported in this process
 CHUNK = 2_000  # data rows per task
@@ -246,7 +249,7 @@ def _workers(session: Session, rows: int) -> int:
     """How many worker processes import an export of `rows` rows (0: this one does)."""
     url = session.get_bind().engine.url
     in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
-    if rows < PARALLEL_FROM or in_memory or threading.active_count() > 1:
+    if rows < PARALLEL_FROM or in_memory:
         return 0
     return max(1, min(4, os.cpu_count() or 1))
 

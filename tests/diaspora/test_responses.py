@@ -537,6 +537,7 @@ def test_a_large_csv_is_imported_by_worker_processes(engine, tmp_path, monkeypat
         data=kobo_csv(rows),
         filename="k.csv",
         progress=lambda done, total: seen.append((done, total)),
+        parallel=True,
     )
     assert (report.added, report.duplicates, report.bad_rows) == (27, 1, 2)
     assert [(p.row, p.field) for p in report.problems] == [
@@ -549,7 +550,12 @@ def test_a_large_csv_is_imported_by_worker_processes(engine, tmp_path, monkeypat
     assert sorted(stored) == sorted(f"uuid-{n}" for n in range(29) if n not in (17, 23))
     assert actions(session, "responses.import")
     again = imports.import_file(
-        session=session, actor=None, slug=SLUG, data=kobo_csv(rows), filename="k.csv"
+        session=session,
+        actor=None,
+        slug=SLUG,
+        data=kobo_csv(rows),
+        filename="k.csv",
+        parallel=True,
     )
     assert (again.added, again.duplicates) == (0, 28)
     session.close()
