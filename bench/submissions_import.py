@@ -231,7 +231,7 @@ def import_into(name: str, url: str, data: bytes, rows: int) -> bool:
         refreshed = refresh(session)
     print(
         f"{name:<11} dashboard counts brought up to date ({refreshed:,} queued members) "
-        f"in {time.perf_counter() - started:.1f} s (the first dashboard view after the import)"
+        f"in {time.perf_counter() - started:.1f} s (what the CLI does next)"
     )
     with session_scope(engine) as session:
         responses = session.execute(select(func.count()).select_from(Response)).scalar_one()

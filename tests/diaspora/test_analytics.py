@@ -458,6 +458,35 @@ def test_it_keeps_the_counts_equal_to_a_rebuild(session: Session, data: Data) ->
     assert summary.pending(session) == 0
 
 
+def test_a_long_queue_is_applied_by_a_rebuild(
+    session: Session, data: Data, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a bulk import most members are queued: refresh rebuilds instead, same counts."""
+    summary.refresh(session)
+    for member in (*data.teachers, data.engineer):
+        members.update_profile(session=session, actor=None, member_id=member.id or 0,
+                               data={"residence_country": "CA"})  # fmt: skip
+    session.commit()
+    queued = summary.pending(session)
+    assert queued >= 3
+    rebuilt: list[bool] = []
+    real_rebuild = summary.rebuild
+    monkeypatch.setattr(summary, "rebuild", lambda s, **k: rebuilt.append(True) or real_rebuild(s))
+    monkeypatch.setattr(summary, "REBUILD_FROM", 10**9)
+    assert summary.refresh(session) == queued and rebuilt == []
+    one_by_one = _counts(session)
+    for member in (*data.teachers, data.engineer):
+        members.update_profile(session=session, actor=None, member_id=member.id or 0,
+                               data={"residence_country": "NL"})  # fmt: skip
+        members.update_profile(session=session, actor=None, member_id=member.id or 0,
+                               data={"residence_country": "CA"})  # fmt: skip
+    session.commit()
+    monkeypatch.setattr(summary, "REBUILD_FROM", 2)
+    assert summary.refresh(session) == queued and rebuilt == [True]
+    assert _counts(session) == one_by_one
+    assert summary.pending(session) == 0
+
+
 def test_it_counts_live_as_the_summary_does(session: Session, data: Data) -> None:
     rng = random.Random(7)
     summary.refresh(session)
