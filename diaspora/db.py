@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData, Table, event, insert, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -132,6 +132,7 @@ class RowWriter:
             keys = ["id", *keys]
             values = [(i, *value) for i, value in zip(ids, values, strict=True)]
         self.pending.append((table, keys, values))
+        _unflushed(self.session).add(self)
         return ids
 
     def _take(self, table: Table, n: int) -> list[int]:
@@ -172,6 +173,10 @@ class RowWriter:
         except psycopg.IntegrityError as error:
             # Callers handle duplicates (the same submission twice at once) as for INSERT.
             raise IntegrityError(statement, None, error) from error
+        except psycopg.Error as error:
+            raise DBAPIError(statement, None, error) from error
+        finally:
+            _unflushed(self.session).discard(self)
 
     def _sqlite(self, table: Table, rows: Sequence[dict[str, Any]], return_ids: bool) -> list[int]:
         conn = self.conn
@@ -265,6 +270,27 @@ def _tuples(
                 changed[i] = process(changed[i])
         out.append(changed)
     return out
+
+
+_UNFLUSHED = "row_writers_unflushed"
+
+
+def _unflushed(session: Session) -> set[RowWriter]:
+    found: set[RowWriter] = session.info.setdefault(_UNFLUSHED, set())
+    return found
+
+
+@event.listens_for(Session, "before_commit")
+def _refuse_unflushed_rows(session: Session) -> None:
+    # Rows a RowWriter holds are not in the database yet: committing would lose them.
+    if session.info.get(_UNFLUSHED):
+        session.info[_UNFLUSHED] = set()
+        raise RuntimeError("rows given to a RowWriter were never flushed")
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_unflushed_rows(session: Session) -> None:
+    session.info.pop(_UNFLUSHED, None)
 
 
 def _json(value: Any) -> Any:

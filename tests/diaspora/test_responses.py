@@ -561,6 +561,30 @@ def test_a_large_csv_is_imported_by_worker_processes(engine, tmp_path, monkeypat
     session.close()
 
 
+def test_rows_never_flushed_refuse_the_commit(session, world) -> None:
+    """On PostgreSQL a RowWriter holds rows until flush: committing without it would lose
+    them silently, so the commit is refused (SQLite writes at once: nothing held)."""
+    from diaspora.audit.models import AuditEvent
+    from diaspora.db import RowWriter
+    from diaspora.responses.profile import audit_row, table
+
+    writer = RowWriter(session)
+    writer.insert(table(model=AuditEvent), [audit_row(None, "x.test", "x", 1, {}, utcnow())])
+    if session.connection().dialect.name == "postgresql":
+        with pytest.raises(RuntimeError, match="never flushed"):
+            session.commit()
+        session.rollback()
+        assert session.exec(select(AuditEvent).where(AuditEvent.action == "x.test")).all() == []
+    else:
+        session.commit()
+        assert session.exec(select(AuditEvent).where(AuditEvent.action == "x.test")).one()
+    writer = RowWriter(session)
+    writer.insert(table(model=AuditEvent), [audit_row(None, "y.test", "x", 1, {}, utcnow())])
+    writer.flush()
+    session.commit()
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "y.test")).one()
+
+
 def test_bulk_insert_reports_a_duplicate_as_an_integrity_error(session, world) -> None:
     from sqlalchemy.exc import IntegrityError
 
