@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import random
 import statistics
 import sys
@@ -37,6 +36,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _pgtemp import temporary_database  # noqa: E402  (bench/ is the script's folder)
 from sqlalchemy import Index, text  # noqa: E402
 from sqlalchemy.engine import Engine, make_url  # noqa: E402
 
@@ -384,17 +384,6 @@ def time_refresh(engine: Engine, changed: int) -> float:
         return time.perf_counter() - started
 
 
-def _pg_database(base_url: str, name: str, *, create: bool) -> str:
-    admin = make_engine(base_url)
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        if create:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        else:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-    return make_url(base_url).set(database=name).render_as_string(hide_password=False)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -443,15 +432,15 @@ def main() -> None:
                 engine.dispose()
                 tmp.cleanup()
         elif backend == "postgresql":
-            name = f"diaspora_bench_{os.getpid()}"
-            url = _pg_database(args.pg_url, name, create=True)
-            engine = make_engine(url)
-            log(f"PostgreSQL: loading the temporary database {name}")
-            try:
-                run("PostgreSQL", engine, fresh=True)
-            finally:
-                engine.dispose()
-                _pg_database(args.pg_url, name, create=False)
+            with temporary_database("diaspora_bench", args.pg_url) as url:
+                if url is None:
+                    continue
+                engine = make_engine(url)
+                log(f"PostgreSQL: loading the temporary database {make_url(url).database}")
+                try:
+                    run("PostgreSQL", engine, fresh=True)
+                finally:
+                    engine.dispose()
         else:
             parser.error(f"unknown backend {backend!r}; expected sqlite and/or postgresql")
 

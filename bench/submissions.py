@@ -44,8 +44,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _pgtemp import temporary_database  # noqa: E402  (bench/ is the script's folder)
+
 SLUG = "diaspora_mapping"
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 COUNTRIES = ["NL", "GB", "DE", "FR", "US", "CA", "BE", "IT"]
 ORIGINS = ["GH", "GY", "SN", "NG", "BA", "RS", "MK", "AL"]
 SKILLS = ["nursing care", "triage", "teaching", "accounting", "python", "irrigation"]
@@ -398,24 +399,22 @@ def bench_backend(name: str, url: str, args: argparse.Namespace) -> Report:
     try:
         # warm up (first requests compile templates, plans and connections)
         run_load("submit", port, token, clients=8, seconds=1.5, processes=1, seed=1)
-        trivial = run_load(
-            "healthz",
-            port,
-            token,
-            clients=args.clients,
-            seconds=args.seconds,
-            processes=args.client_processes,
-            seed=100,
-        )
-        submissions = run_load(
-            "submit",
-            port,
-            token,
-            clients=args.clients,
-            seconds=args.seconds,
-            processes=args.client_processes,
-            seed=200,
-        )
+
+        # Every measured phase: the same 64 clients over the same client processes.
+        def phase(kind: str, seed: int, **extra: Any) -> Phase:
+            return run_load(
+                kind,
+                port,
+                token,
+                clients=args.clients,
+                seconds=args.seconds,
+                processes=args.client_processes,
+                seed=seed,
+                **extra,
+            )
+
+        trivial = phase("healthz", 100)
+        submissions = phase("submit", 200)
         # The same 64 clients posting at paces the server sustains (latency without a
         # queue): half, 70 % and 85 % of the back-to-back maximum, or --rate.
         paces = (
@@ -426,16 +425,7 @@ def bench_backend(name: str, url: str, args: argparse.Namespace) -> Report:
             ]
         )
         paced = [
-            run_load(
-                "submit",
-                port,
-                token,
-                clients=args.clients,
-                seconds=args.seconds,
-                processes=args.client_processes,
-                seed=250 + 10 * index,  # each client process adds its index
-                rate=rate,
-            )
+            phase("submit", 250 + 10 * index, rate=rate)  # client processes add their index
             for index, rate in enumerate(paces)
         ]
         acknowledged = [*submissions.acknowledged, *(a for p in paced for a in p.acknowledged)]
@@ -445,16 +435,7 @@ def bench_backend(name: str, url: str, args: argparse.Namespace) -> Report:
             time.sleep(args.seconds / 2)
             os.killpg(server.pid, signal.SIGKILL)
 
-        crash_phase = run_load(
-            "submit",
-            port,
-            token,
-            clients=args.clients,
-            seconds=args.seconds,
-            processes=args.client_processes,
-            seed=300,
-            during=crash,
-        )
+        crash_phase = phase("submit", 300, during=crash)
         server.wait()
     finally:
         kill_server(server, signal.SIGKILL)
@@ -476,25 +457,6 @@ def bench_backend(name: str, url: str, args: argparse.Namespace) -> Report:
         crash_missing,
         restarted,
     )
-
-
-def with_postgres(args: argparse.Namespace) -> Report | None:
-    from sqlalchemy import create_engine, text
-
-    name = f"diaspora_bench_{os.getpid()}"
-    try:
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # noqa: BLE001 - no server: skip the PostgreSQL half
-        print(f"PostgreSQL skipped: {error.__class__.__name__}: {str(error).splitlines()[0]}")
-        return None
-    try:
-        return bench_backend("PostgreSQL", PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", args)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 # --------------------------------------------------------------------------- report
@@ -569,9 +531,9 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             reports.append(bench_backend("SQLite", f"sqlite:///{folder}/bench.db", args))
     if args.only != "sqlite":
-        report = with_postgres(args)
-        if report is not None:
-            reports.append(report)
+        with temporary_database("diaspora_bench") as url:
+            if url is not None:
+                reports.append(bench_backend("PostgreSQL", url, args))
     print(table(reports, args))
     failed = any(r.missing or r.crash_missing or not r.restarted for r in reports)
     sys.exit(1 if failed else 0)

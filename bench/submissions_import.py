@@ -27,6 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _pgtemp import temporary_database  # noqa: E402  (bench/ is the script's folder)
+
 from surveys.submissions import ParsedSubmission, iter_csv  # noqa: E402
 from surveys.xlsform import import_xlsform  # noqa: E402
 
@@ -245,31 +247,6 @@ def import_into(name: str, url: str, data: bytes, rows: int) -> bool:
     return ok and consistent
 
 
-def with_postgres(data: bytes, rows: int) -> bool | None:
-    """The same import into a temporary PostgreSQL database (dropped afterwards)."""
-    import os
-
-    from sqlalchemy import create_engine, text
-
-    admin_url = os.environ.get(
-        "BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-    )
-    name = f"diaspora_import_{os.getpid()}"
-    try:
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # noqa: BLE001 - no server: skip the PostgreSQL half
-        print(f"PostgreSQL skipped: {error.__class__.__name__}: {str(error).splitlines()[0]}")
-        return None
-    try:
-        return import_into("PostgreSQL", admin_url.rsplit("/", 1)[0] + f"/{name}", data, rows)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def main() -> None:
     """Generate an export, then parse it alone and import it into SQLite and PostgreSQL."""
     import tempfile
@@ -295,7 +272,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             results.append(import_into("SQLite", f"sqlite:///{tmp}/import.db", data, args.rows))
     if args.only in (None, "postgresql"):
-        results.append(with_postgres(data, args.rows))
+        with temporary_database("diaspora_import") as url:
+            results.append(None if url is None else import_into("PostgreSQL", url, data, args.rows))
     if any(result is False for result in results):
         print("FAILED: counts do not add up")
         sys.exit(1)

@@ -124,9 +124,11 @@ class RowWriter:
             return []
         if not self.postgres:
             return self._sqlite(table, rows, return_ids)
+        from psycopg.types.json import Json  # only on PostgreSQL
+
         keys = list(rows[0])
         ids = self._take(table, len(rows)) if return_ids else []
-        convert = [_json if isinstance(table.c[key].type, JSON) else None for key in keys]
+        convert = [Json if isinstance(table.c[key].type, JSON) else None for key in keys]
         values = _tuples(rows, keys, convert)
         if return_ids:
             keys = ["id", *keys]
@@ -291,23 +293,3 @@ def _refuse_unflushed_rows(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_unflushed_rows(session: Session) -> None:
     session.info.pop(_UNFLUSHED, None)
-
-
-def _json(value: Any) -> Any:
-    from psycopg.types.json import Json
-
-    return Json(value)
-
-
-def bulk_insert(
-    session: Session,
-    table: Table,
-    rows: Sequence[dict[str, Any]],
-    *,
-    return_ids: bool = False,
-) -> list[int]:
-    """Insert rows into one table now (see RowWriter); their ids, in order, when asked."""
-    writer = RowWriter(session)
-    ids = writer.insert(table, rows, return_ids=return_ids)
-    writer.flush()
-    return ids

@@ -57,6 +57,7 @@ __all__ = [
     "parse_kobo_json",
     "parse_odk_zip",
     "parse_xlsx",
+    "sniff_delimiter",
 ]
 
 # Kobo and ODK columns that describe the submission, not an answer.
@@ -760,7 +761,7 @@ def _csv_rows(
     first = stream.readline()
     if not first:
         return [], iter(())
-    sep = delimiter or _sniff_delimiter(first)
+    sep = delimiter or sniff_delimiter(first)
     header = next(csv.reader([first], delimiter=sep), [])
     return header, enumerate(csv.reader(stream, delimiter=sep), start=2)
 
@@ -773,7 +774,8 @@ def _text_stream(source: bytes | str | IO[str]) -> IO[str]:
     return source
 
 
-def _sniff_delimiter(first_line: str) -> str:
+def sniff_delimiter(first_line: str) -> str:
+    """The separator of a CSV export from its header line."""
     # Kobo exports use ";" by default, ODK Central ",".
     return ";" if first_line.count(";") > first_line.count(",") else ","
 

@@ -310,7 +310,7 @@ def _note(session: OrmSession, ids: set[Any]) -> None:
 
 def note_members(session: OrmSession, member_ids: Iterable[int]) -> None:
     """Queue these members at commit: for writers the statement hooks below cannot see
-    (COPY in `diaspora.db.bulk_insert`)."""
+    (COPY and raw inserts in `diaspora.db.RowWriter`)."""
     ids = set(member_ids)
     if ids:
         _note(session, ids)
@@ -494,10 +494,9 @@ def refresh(session: Session, *, batch: int = 2000) -> int:
 
     Call it with a session that has nothing pending: it commits.
     """
-    _write_pending(session)
-    if session.exec(select(AnalyticsQueue.member_id).limit(1)).first() is None:  # type: ignore[call-overload]
+    waiting = pending(session)
+    if not waiting:
         return 0
-    waiting = int(session.exec(select(func.count()).select_from(AnalyticsQueue)).one())  # type: ignore[call-overload]
     if waiting >= REBUILD_FROM:
         members = int(session.exec(select(func.count()).select_from(MemberProfile)).one())  # type: ignore[call-overload]
         if waiting >= REBUILD_SHARE * members:

@@ -638,6 +638,20 @@ def is_upload(path: str, names: frozenset[str]) -> bool:
     return _last_name(path) in names
 
 
+def half_typed_locations(definition: Definition, values: Mapping[str, Any]) -> set[str]:
+    """Locations begun but without a latitude or longitude yet: while the respondent types
+    (background saves) that is no error; it is one when the page is sent."""
+    names = {ref.question.name for ref in definition.fields() if ref.question.type == "geopoint"}
+    out = set()
+    for path, value in values.items():
+        if path.rsplit("].", 1)[-1] not in names or not isinstance(value, list):
+            continue
+        parts = [str(item).strip() for item in value]
+        if any(parts) and not all(parts[:2]):
+            out.add(path)
+    return out
+
+
 def _as_list(value: Any, *, split_spaces: bool) -> list[str]:
     if value is None or value == "":
         return []

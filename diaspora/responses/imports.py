@@ -51,7 +51,7 @@ from surveys import (
     parse_odk_zip,
     parse_xlsx,
 )
-from surveys.submissions import iter_csv
+from surveys.submissions import iter_csv, sniff_delimiter
 
 Progress = Callable[[int, int], None]
 # Rows stored per transaction: a few multi-row statements each (see store_new_members).
@@ -105,7 +105,7 @@ def _csv_headers(data: bytes) -> list[str]:
     first = data[:65536].decode("utf-8-sig", errors="replace").splitlines()[:1]
     if not first:
         return []
-    separator = ";" if first[0].count(";") > first[0].count(",") else ","
+    separator = sniff_delimiter(first[0])
     return next(csv.reader(first, delimiter=separator), [])
 
 
@@ -292,7 +292,7 @@ def _chunks(data: bytes) -> Iterator[tuple[str, str, int]]:
     """(header + rows as CSV text, delimiter, rows before it) for every CHUNK data rows."""
     stream = io.StringIO(data.decode("utf-8-sig"), newline="")
     header = stream.readline()
-    delimiter = ";" if header.count(";") > header.count(",") else ","
+    delimiter = sniff_delimiter(header)
     reader = csv.reader(stream, delimiter=delimiter)
     done = 0
     while block := list(itertools.islice(reader, CHUNK)):

@@ -19,7 +19,6 @@ from sqlmodel import Session, SQLModel
 
 from diaspora.accounts.models import User
 from diaspora.analytics.summary import note_members
-from diaspora.common import utcnow
 from diaspora.consent.models import Consent
 from diaspora.consent.service import NOTICE_VERSION, set_consents
 from diaspora.db import RowWriter
@@ -313,23 +312,3 @@ def insert_members(
         out.flush()
     note_members(session, ids)
     return ids
-
-
-def create_member(
-    *,
-    session: Session,
-    actor: User | None,
-    definition: Definition,
-    answers: Mapping[str, Any],
-    version_id: int,
-    source: str,
-    language: str | None = None,
-    audit: list[dict[str, Any]],
-) -> int:
-    """One new member profile without an account (Kobo, staff on someone's behalf);
-    returns its id.  Its audit events are appended to `audit`; the caller commits."""
-    now = utcnow()
-    member = new_member(definition, answers, version_id=version_id, now=now, language=language)
-    return insert_members(
-        session=session, actor=actor, new=[member], source=source, now=now, audit=audit
-    )[0]

@@ -588,8 +588,14 @@ def test_rows_never_flushed_refuse_the_commit(session, world) -> None:
 def test_bulk_insert_reports_a_duplicate_as_an_integrity_error(session, world) -> None:
     from sqlalchemy.exc import IntegrityError
 
-    from diaspora.db import bulk_insert
+    from diaspora.db import RowWriter
     from diaspora.responses.profile import row_defaults, table
+
+    def bulk_insert(rows: list[dict]) -> list[int]:  # type: ignore[type-arg]
+        writer = RowWriter(session)
+        ids = writer.insert(table(model=Response), rows, return_ids=True)
+        writer.flush()
+        return ids
 
     version = builtin(session)
     member = submitted(session, world.alice)
@@ -607,10 +613,10 @@ def test_bulk_insert_reports_a_duplicate_as_an_integrity_error(session, world) -
     }
     rows = [{**row, "external_id": f"id-{n}"} for n in range(30)] + [row, row]
     with pytest.raises(IntegrityError):
-        bulk_insert(session, table(model=Response), rows, return_ids=True)
+        bulk_insert(rows)
     session.rollback()
     assert session.exec(select(Response).where(Response.source == "kobo")).all() == []
-    ids = bulk_insert(session, table(model=Response), rows[:30], return_ids=True)
+    ids = bulk_insert(rows[:30])
     session.commit()
     assert len(ids) == 30 and ids == sorted(ids)
     stored = {
@@ -730,7 +736,8 @@ def test_a_kobo_post_is_idempotent_and_creates_a_profile_without_account(session
 
 
 def test_a_new_member_from_a_submission_matches_the_member_services(session, world) -> None:
-    """create_member writes in a few statements what the member and consent services would."""
+    """new_member + insert_members write in a few statements what the member and consent
+    services would."""
     from diaspora.consent.models import Consent
     from diaspora.members import service as members
     from diaspora.members.models import MemberLanguage, MemberSkill
@@ -741,14 +748,10 @@ def test_a_new_member_from_a_submission_matches_the_member_services(session, wor
     definition = definition_of(version)
     data = answers(sector="energy_environment", contributions=["investment", "mentoring"])
     audit: list = []
-    fast_id = bridge.create_member(
-        session=session,
-        actor=world.sam,
-        definition=definition,
-        answers=data,
-        version_id=version.id or 0,
-        source="survey-api",
-        audit=audit,
+    now = utcnow()
+    new = bridge.new_member(definition, data, version_id=version.id or 0, now=now)
+    (fast_id,) = bridge.insert_members(
+        session=session, actor=world.sam, new=[new], source="survey-api", now=now, audit=audit
     )
     session.execute(insert(AuditEvent), audit)
     slow = members.create_profile_for(session=session, user=None)

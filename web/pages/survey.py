@@ -130,20 +130,6 @@ def _typed_only(definition: Definition, values: dict[str, Any]) -> dict[str, Any
     return {k: v for k, v in values.items() if not pageform.is_upload(k, names)}
 
 
-def _half_typed(definition: Definition, values: dict[str, Any]) -> set[str]:
-    """Locations begun but without a latitude or longitude yet: while the respondent types
-    (background saves) that is no error; it is one when the page is sent."""
-    names = {ref.question.name for ref in definition.fields() if ref.question.type == "geopoint"}
-    out = set()
-    for path, value in values.items():
-        if path.rsplit("].", 1)[-1] not in names or not isinstance(value, list):
-            continue
-        parts = [str(item).strip() for item in value]
-        if any(parts) and not all(parts[:2]):
-            out.add(path)
-    return out
-
-
 def file_links(session: Any, response: SurveyResponse) -> dict[str, dict[str, str]]:
     """File name → link and size, for the response's uploaded files."""
     return {
@@ -404,7 +390,7 @@ async def refresh(index: int, request: Request, session: SessionDep, user: Membe
         language=language,
         keep_page=True,
     )
-    half = _half_typed(definition, values)
+    half = pageform.half_typed_locations(definition, values)
     errors = {path: message for path, message in result.errors.items() if path not in half}
     after = pageform.build_page(
         definition,
