@@ -286,21 +286,13 @@ def insert_members(
             }
             for purpose in member.consents
         )
-        audit.append(audit_row(actor, "member.create", "member", member_id, {}, now))
-        if member.fields:
-            details = {"fields": member.fields, "source": source}
-            audit.append(audit_row(actor, "member.update", "member", member_id, details, now))
-        audit.extend(
-            audit_row(
-                actor,
-                "consent.give",
-                "member",
-                member_id,
-                {"purpose": p, "notice": NOTICE_VERSION},
-                now,
-            )
-            for p in member.consents
-        )
+        # One event per new member says what the member and consent services' several
+        # events say (created, fields set, consents given under which notice): an
+        # import of 100,000 rows writes 100,000 audit rows instead of ~700,000.
+        details = {"source": source, "fields": member.fields, "consents": member.consents}
+        if member.consents:
+            details["notice"] = NOTICE_VERSION
+        audit.append(audit_row(actor, "member.create", "member", member_id, details, now))
     for model, batch in (
         (MemberIdentity, identities),
         (MemberSkill, skills),
