@@ -211,7 +211,11 @@ class Definition(_Frozen):
 
     def repeats(self) -> Iterator[tuple[Group, tuple[str, ...]]]:
         """Every repeat with the names of the repeats around it."""
-        yield from _walk_repeats(self.children, ())
+        return iter(self._repeats)
+
+    @cached_property
+    def _repeats(self) -> tuple[tuple[Group, tuple[str, ...]], ...]:
+        return tuple(_walk_repeats(self.children, ()))
 
     def choice_list(self, list_name: str) -> ChoiceList:
         """The choice list called `list_name`."""

@@ -334,6 +334,28 @@ def references(source: str, *, columns: bool = False) -> set[str]:
     return found
 
 
+# Functions whose value depends on where or when they are evaluated, not only on answers.
+_PLACE_OR_TIME = frozenset({"position", "once", "now"})
+
+
+def is_pure(source: str) -> bool:
+    """Whether an expression's value depends only on the answers (no `.`, `..`, choice
+    columns, position() or clock), so it can be computed once per submission."""
+
+    def visit(node: Expr) -> bool:
+        if isinstance(node, Current | Parent | Column):
+            return False
+        if isinstance(node, Call):
+            return node.name not in _PLACE_OR_TIME and all(visit(arg) for arg in node.args)
+        if isinstance(node, BinOp):
+            return visit(node.left) and visit(node.right)
+        if isinstance(node, Neg):
+            return visit(node.operand)
+        return True
+
+    return visit(parse(source))
+
+
 def function_names(source: str, *, columns: bool = False) -> set[str]:
     """The functions an expression calls."""
     names: set[str] = set()

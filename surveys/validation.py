@@ -36,6 +36,7 @@ from surveys.expressions import (
     NodeSet,
     Value,
     compile_,
+    is_pure,
     references,
     to_bool,
     to_number,
@@ -421,6 +422,8 @@ class _Plan:
     has_calculations: bool = False
     calculation_passes: int = 1
     fields_by_name: dict[str, _FieldPlan] = field(default_factory=dict)
+    # Relevance conditions that depend only on answers (see _State.relevant).
+    pure: set[Compiled] = field(default_factory=set)
 
 
 _PLANS: dict[int, tuple[Definition, _Plan]] = {}
@@ -439,6 +442,13 @@ def _plan(definition: Definition) -> _Plan:
 
 def _compile(source: str) -> Compiled | None:
     return compile_(source) if source else None
+
+
+def _relevance(plan: _Plan, source: str) -> Compiled | None:
+    compiled = _compile(source)
+    if compiled is not None and is_pure(source):
+        plan.pure.add(compiled)
+    return compiled
 
 
 def _build_plan(definition: Definition) -> _Plan:
@@ -476,7 +486,7 @@ def _plan_node(
         plan.scopes.setdefault(inner, {})
     children = [_plan_node(plan, child, inner) for child in node.children]
     count = _compile(node.repeat_count) if node.kind == "repeat" else None
-    return _GroupPlan(node, _compile(node.relevant), count, children)
+    return _GroupPlan(node, _relevance(plan, node.relevant), count, children)
 
 
 def _plan_field(plan: _Plan, question: Question, scope: tuple[str, ...]) -> _FieldPlan:
@@ -490,7 +500,7 @@ def _plan_field(plan: _Plan, question: Question, scope: tuple[str, ...]) -> _Fie
     required = question.required
     field_plan = _FieldPlan(
         question=question,
-        relevant=_compile(question.relevant),
+        relevant=_relevance(plan, question.relevant),
         required=_compile(required) if required and required != "true()" else None,
         constraint=_compile(question.constraint),
         calculation=_compile(question.calculation) if question.type == "calculate" else None,
@@ -532,6 +542,7 @@ class _State:
         self.answers = answers
         self.language = language
         self.positions: list[tuple[str, dict[str, Any]]] = []
+        self.known: dict[Compiled, bool] | None = None
         self.context = Context(
             resolve=self.resolve, language=language, choice_label=self.choice_label, today=today
         )
@@ -552,6 +563,24 @@ class _State:
         if name in self.plan.scope_of_repeat:
             return NodeSet(("",) * len(value) if isinstance(value, list) else ())
         return xpath_value(value)
+
+    def answers_settled(self) -> None:
+        """Calculations are done: answers no longer change while this state lives."""
+        self.known = {}
+
+    def relevant(self, condition: Compiled | None) -> bool:
+        """Whether a relevance condition holds here.  Once answers are settled, one that
+        depends only on answers is computed once per submission outside repeats: the
+        built-in survey's groups and several questions share theirs."""
+        if condition is None:
+            return True
+        known = self.known
+        if known is None or self.positions or condition not in self.plan.pure:
+            return to_bool(condition(self.context))
+        found = known.get(condition)
+        if found is None:
+            found = known[condition] = to_bool(condition(self.context))
+        return found
 
     def choice_label(self, name: str, value: str, language: str | None) -> str:
         """Label of choice `value` of question `name` (for jr:choice-name)."""
@@ -653,6 +682,7 @@ def _with_calculations(
     if plan.has_calculations:
         for _ in range(plan.calculation_passes):
             _calculate(state, plan.top, working)
+    state.answers_settled()
     return state
 
 
@@ -689,7 +719,7 @@ class _Checker:
                 self.repeat(node, container, relevant, prefix)
             else:
                 self.state.context.current = ""
-                inner = relevant and _true(node.relevant, self.state.context)
+                inner = relevant and self.state.relevant(node.relevant)
                 self.nodes(node.children, container, inner, prefix)
 
     def field(
@@ -697,10 +727,10 @@ class _Checker:
     ) -> None:
         question = node.question
         value = container.get(question.name)
-        context = self.state.context
-        context.current = xpath_value(value)
+        state = self.state
         if relevant and node.relevant is not None:
-            relevant = to_bool(node.relevant(context))
+            state.context.current = xpath_value(value)
+            relevant = state.relevant(node.relevant)
         empty = _is_empty(value)
         if not relevant:
             if not empty and self.strict and node.is_asked:
@@ -709,7 +739,8 @@ class _Checker:
         if not node.is_asked:
             return
         if empty:
-            if question.required == "true()" or _true(node.required, context, default=False):
+            state.context.current = ""
+            if question.required == "true()" or _true(node.required, state.context, False):
                 self.required(prefix, question)
             return
         self.answer(node, value, prefix)
@@ -727,6 +758,8 @@ class _Checker:
                 limit=error.limit,
             )
             return
+        if node.choice_filter is not None:
+            self.state.context.current = xpath_value(value)
         if node.choice_names is not None and not self.choices_ok(node, typed, prefix):
             return
         if node.constraint is not None:
@@ -767,7 +800,7 @@ class _Checker:
         group = node.group
         context = self.state.context
         context.current = ""
-        relevant = relevant and _true(node.relevant, context)
+        relevant = relevant and self.state.relevant(node.relevant)
         instances = container.get(group.name)
         if instances is None or instances == []:
             instances = []
@@ -945,7 +978,7 @@ def _prune(
             _prune_field(state, node, container, relevant, now, kept)
             continue
         context.current = ""
-        inner = relevant and _true(node.relevant, context)
+        inner = relevant and state.relevant(node.relevant)
         if node.group.kind != "repeat":
             kept.update(_prune(state, node.children, container, inner, now))
             continue
@@ -983,7 +1016,7 @@ def _prune_field(
         if not _is_empty(value):
             kept[question.name] = value
         return
-    if not relevant or (node.relevant is not None and not to_bool(node.relevant(state.context))):
+    if not relevant or not state.relevant(node.relevant):
         return
     if not _is_empty(value):
         try:

@@ -561,6 +561,36 @@ def test_a_large_csv_is_imported_by_worker_processes(engine, tmp_path, monkeypat
     session.close()
 
 
+def test_chunks_cut_csv_records_only_outside_quotes(monkeypatch) -> None:
+    """A field with line breaks and doubled quotes stays whole; offsets count records."""
+    import csv
+    import io
+
+    monkeypatch.setattr(imports, "CHUNK", 2)
+    records = [
+        ["a", "b"],
+        ["1", 'two\nlines, "quoted"'],
+        ["2", "x"],
+        ["3", '"\n"'],
+        ["4", "plain"],
+        ["5", "last"],
+    ]
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=";", lineterminator="\r\n").writerows(records)
+    chunks = list(imports._chunks(("\ufeff" + buffer.getvalue()).encode()))
+    assert [(offset, count) for _, _, offset, count in chunks] == [(0, 2), (2, 2), (4, 1)]
+    parsed = []
+    for text, delimiter, _, _ in chunks:
+        assert delimiter == ";"
+        header, *rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        assert header == records[0]
+        parsed.extend(rows)
+    assert parsed == records[1:]
+    # An unterminated quote at the end is one (broken) record, not lost.
+    broken = list(imports._chunks(b'a;b\n1;"open\n2;x\n'))
+    assert [(offset, count) for _, _, offset, count in broken] == [(0, 1)]
+
+
 def test_rows_never_flushed_refuse_the_commit(session, world) -> None:
     """On PostgreSQL a RowWriter holds rows until flush: committing without it would lose
     them silently, so the commit is refused (SQLite writes at once: nothing held)."""

@@ -16,6 +16,7 @@ from surveys.expressions import (
     NodeSet,
     compile_,
     evaluate,
+    is_pure,
     parse,
     references,
     to_string,
@@ -128,6 +129,12 @@ def test_it_refuses_bad_expressions_with_a_clear_reason(source: str, message: st
 def test_it_parses_once_and_caches_compiled_expressions() -> None:
     assert compile_("${a} + 1") is compile_("${a} + 1")
     assert parse("${a} + 1") is parse("${a} + 1")
+
+
+def test_it_knows_which_expressions_depend_only_on_answers() -> None:
+    assert is_pure("${a} = 'yes' and selected(${b}, 'x') or today() > ${c}")
+    for source in (". > 3", "position(..) = 1", "now() > ${a}", "once(${a})", "-(.)"):
+        assert not is_pure(source), source
 
 
 def test_it_lists_references_including_choice_name_targets() -> None:

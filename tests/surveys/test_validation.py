@@ -201,6 +201,38 @@ def test_it_treats_empty_numeric_comparisons_as_false() -> None:
     assert validate_all(definition, {"age": 20, "job": "x"}) == {}
 
 
+def test_shared_conditions_follow_calculations_and_each_repeat_instance() -> None:
+    """A condition that depends only on answers is computed once per submission, after
+    calculations; inside a repeat the same text is evaluated for each instance."""
+    definition = import_xlsform(
+        xlsform(
+            [
+                ["type", "name", "label", "relevant", "calculation"],
+                ["select_one yn", "a", "A", "", ""],
+                ["calculate", "c", "", "", "if(${a} = 'yes', '1', '0')"],
+                ["begin group", "g", "G", "${c} = '1'", ""],
+                ["text", "inside", "Inside", "${c} = '1'", ""],
+                ["end group", "", "", "", ""],
+                ["text", "outside", "Outside", "${c} = '1'", ""],
+                ["begin repeat", "r", "R", "", ""],
+                ["text", "kind", "Kind", "", ""],
+                ["text", "detail", "Detail", "${kind} = 'x'", ""],
+                ["end repeat", "", "", "", ""],
+            ],
+            choices=[["list_name", "name", "label"], ["yn", "yes", "Yes"], ["yn", "no", "No"]],
+        ),
+        filename="shared.xlsx",
+    )
+    assert validate_all(definition, {"a": "yes", "inside": "i", "outside": "o"}) == {}
+    errors = validate_all(definition, {"a": "no", "inside": "i", "outside": "o"})
+    assert set(errors) == {"inside", "outside"}
+    instances = [{"kind": "x", "detail": "kept"}, {"kind": "y", "detail": "stray"}]
+    assert set(validate_all(definition, {"a": "no", "r": instances})) == {"r[1].detail"}
+    kept = prepare_answers(definition, {"a": "no", "outside": "o", "r": instances})
+    assert "outside" not in kept
+    assert [i.get("detail") for i in kept["r"]] == ["kept", None]
+
+
 def test_it_checks_dates_and_compares_them() -> None:
     definition = import_xlsform(
         xlsform(
