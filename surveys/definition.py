@@ -30,7 +30,9 @@ MEDIA_TYPES = frozenset({"image", "audio", "video", "file", "background-audio"})
 # own widgets, acknowledge as a check box, barcode as text).
 DEVICE_TYPES = frozenset({"barcode", "acknowledge", "range", "rank"})
 # Filled by the server where meaningful (start/end/today), never asked; device and
-# account metadata (deviceid, username, ...) are only accepted from imported submissions.
+# account metadata (deviceid, username, ...) and background-audio (a recording a phone
+# makes while the form is open: a web page has no such thing) are only accepted from
+# imported submissions.
 SERVER_META_TYPES = frozenset({"start", "end", "today"})
 META_TYPES = SERVER_META_TYPES | frozenset(
     {
@@ -50,6 +52,7 @@ META_TYPES = SERVER_META_TYPES | frozenset(
         "uri:username",
         "uri:email",
         "hidden",
+        "background-audio",
     }
 )
 DISPLAY_TYPES = frozenset({"note"})

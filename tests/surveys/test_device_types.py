@@ -31,6 +31,7 @@ def device() -> Definition:
             ["rank colours", "order", "Order", ""],
             ["deviceid", "device", "", ""],
             ["username", "user", "", ""],
+            ["background-audio", "ambient", "", ""],
             ["start", "started", "", ""],
         ],
         [["list_name", "name", "label"], ["colours", "red", "Red"], ["colours", "blue", "Blue"]],
@@ -99,11 +100,14 @@ def test_it_coerces_form_strings_for_the_new_types(device: Definition) -> None:
 def test_metadata_is_never_asked_and_only_kept_from_imports(device: Definition) -> None:
     asked = [q.name for page in pages(device) for q in page.questions() if q.is_asked]
     assert "device" not in asked and "user" not in asked
+    assert "ambient" not in asked  # a phone records it in the background; a page cannot
     assert "photo" in asked and "where" in asked
     assert validate_page(device, {}, 0) == {}
     now = dt.datetime(2026, 1, 2, 3, 4, 5)
-    kept = prepare_answers(device, {**good(), "device": "imei:1"}, now=now)
+    imported = {**good(), "device": "imei:1", "ambient": "1700000000.m4a"}
+    kept = prepare_answers(device, imported, now=now)
     assert kept["device"] == "imei:1" and "user" not in kept
+    assert kept["ambient"] == "1700000000.m4a"
     assert kept["started"] == now.isoformat()
     assert validate_all(device, {**good(), "device": "imei:1", "user": "ana"}) == {}
 
