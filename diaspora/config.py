@@ -39,9 +39,9 @@ class Settings(BaseSettings):
     session_hours: int = 12
     max_upload_bytes: int = 10 * 1024 * 1024
     max_body_bytes: int = 2 * 1024 * 1024
-    # Survey uploads: one file, and all the files of one response.  Survey pages with a
-    # file question post to an "upload" path, so their bodies may reach max_upload_bytes;
-    # keep max_attachment_bytes below it so an oversized file gets a field error, not a 413.
+    # Survey uploads: one file, and all the files of one response.  A survey page with
+    # file questions may post up to max_response_attachment_bytes + max_body_bytes (all
+    # the files at once), so files over these limits get field errors, not a 413.
     max_attachment_bytes: int = 5 * 1024 * 1024
     max_response_attachment_bytes: int = 20 * 1024 * 1024
     login_max_failures: int = 5

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -25,22 +26,32 @@ STATIC_DIR = Path(__file__).parent / "static"
 UPLOAD_PATHS = ("/surveys/import", "/staff/surveys", "/api/v1/surveys")
 
 
+# A survey page with file questions posts here; all its files at once may be as large as
+# a response's files may be in all, so the engine's per-file and per-response limits
+# answer with field errors next to the question instead of a bare 413.
+_SURVEY_UPLOAD = re.compile(r"^/survey/page/\d+/upload$")
+
+
 class BodyLimit:
     """Refuse oversized bodies before they are read into memory (413)."""
 
-    def __init__(self, app: ASGIApp, *, max_body: int, max_upload: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_body: int, max_upload: int, max_survey_upload: int = 0
+    ) -> None:
         self.app, self.max_body, self.max_upload = app, max_body, max_upload
+        self.max_survey_upload = max(max_survey_upload, max_upload)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
-        limit = (
-            self.max_upload
-            if path.startswith(UPLOAD_PATHS) or "upload" in path or "import" in path
-            else self.max_body
-        )
+        if _SURVEY_UPLOAD.match(path):
+            limit = self.max_survey_upload
+        elif path.startswith(UPLOAD_PATHS) or "upload" in path or "import" in path:
+            limit = self.max_upload
+        else:
+            limit = self.max_body
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse(scope, send, limit)
@@ -62,20 +73,38 @@ class BodyLimit:
             await self._refuse(scope, send, limit)
 
     async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
-        body = json.dumps(
-            {"detail": f"The request body is larger than the limit of {limit // 1024} KB."}
-        ).encode()
+        text = f"The request body is larger than the limit of {limit // 1024} KB."
+        accept = dict(scope.get("headers", [])).get(b"accept", b"")
+        path: str = scope.get("path", "")
+        if b"text/html" in accept and not path.startswith("/api/"):
+            # A person sent a form: a page that says what happened and leads back.
+            back = path.removesuffix("/upload") if _SURVEY_UPLOAD.match(path) else "/"
+            body = _TOO_LARGE_PAGE.format(text=html.escape(text), back=back).encode()
+            kind = b"text/html; charset=utf-8"
+        else:
+            body = json.dumps({"detail": text}).encode()
+            kind = b"application/json"
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
                 "headers": [
-                    (b"content-type", b"application/json"),
+                    (b"content-type", kind),
                     (b"content-length", str(len(body)).encode()),
                 ],
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+_TOO_LARGE_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Too large</title></head>
+<body><main><h1>What you sent is too large</h1><p>{text}</p>
+<p>Send smaller files, or fewer at a time: what you saved before is kept.</p>
+<p><a href="{back}">Back</a></p></main></body></html>
+"""
 
 
 class _TooLarge(Exception):
@@ -148,7 +177,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         return response
 
     app.add_middleware(
-        BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes
+        BodyLimit,
+        max_body=settings.max_body_bytes,
+        max_upload=settings.max_upload_bytes,
+        max_survey_upload=settings.max_response_attachment_bytes + settings.max_body_bytes,
     )
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -612,6 +612,39 @@ def test_the_files_of_one_response_have_a_total_limit(alice, session, world) -> 
     assert replaced.status_code == 303
 
 
+@pytest.fixture
+def small_uploads(settings: Settings) -> Settings:
+    """An upload body limit (128 KB) below two files that are each a little too large."""
+    settings.max_upload_bytes = 128 * KB
+    settings.max_body_bytes = 64 * KB
+    return settings
+
+
+def test_a_page_of_files_may_exceed_the_upload_limit_and_gets_field_errors(
+    small_uploads, alice, session, world
+) -> None:
+    """All of a response's files at once fit in a survey page's body (per-response limit
+    + the page's fields), so two files over the per-file limit get field errors."""
+    over = PNG + b"\x00" * (70 * KB)
+    body = {"photo.__file__": ("a.png", over, "image/png"), "cv.__file__": ("b.pdf", over, "")}
+    refused = upload(alice, {"caption": "kept", "action": "next"}, body)
+    assert refused.status_code == 422
+    assert "larger than 64 KB" in field_error(refused.text, "photo")
+    assert "larger than 64 KB" in field_error(refused.text, "cv")
+    assert input_value(refused.text, "q-caption") == "kept"
+    # Beyond even that, a person gets a page that leads back to the survey page.
+    huge = {"photo.__file__": ("a.png", PNG + b"\x00" * (200 * KB), "image/png")}
+    page = alice.post(
+        f"/survey/page/{PAGE_FILES}/upload",
+        data={"csrf_token": alice.token, "action": "save"},
+        files=huge,
+        headers={"accept": "text/html"},
+    )
+    assert page.status_code == 413 and page.headers["content-type"].startswith("text/html")
+    assert f'href="/survey/page/{PAGE_FILES}"' in page.text and "larger than" in page.text
+    assert draft_of(session, world.alice).answers.get("photo") is None
+
+
 def test_the_default_limits_leave_room_for_a_refusal_below_the_upload_body_limit() -> None:
     defaults = Settings()
     assert defaults.max_attachment_bytes < defaults.max_upload_bytes
