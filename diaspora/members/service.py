@@ -384,9 +384,11 @@ def update_profile(
 
 
 def export_data(*, session: Session, actor: User, member_id: int) -> dict[str, Any]:
-    """Everything we hold about a member (their right of access), audited."""
+    """Everything we hold about a member (their right of access), audited.  Uploaded
+    files are described here; `export_archive` adds their bytes."""
     from diaspora.assignments.models import Assignment
     from diaspora.consent.models import Consent
+    from diaspora.responses import attachments
     from diaspora.responses.models import Response
 
     profile = get(session=session, actor=actor, member_id=member_id)
@@ -406,12 +408,36 @@ def export_data(*, session: Session, actor: User, member_id: int) -> dict[str, A
             a.model_dump(mode="json")
             for a in session.exec(select(Assignment).where(Assignment.member_id == member_id))
         ],
+        "files": [
+            {
+                **f.model_dump(mode="json", exclude={"data"}),
+                "in_archive": attachments.archive_path(f),
+            }
+            for f in attachments.of_member(session=session, member_id=member_id)
+        ],
     }
     record(
         session=session, actor=actor, action="member.export", entity="member", entity_id=member_id
     )
     session.commit()
     return data
+
+
+def export_archive(*, session: Session, actor: User, member_id: int) -> bytes:
+    """The data export as a zip: `my-data.json` and every file the member uploaded."""
+    import io
+    import json
+    import zipfile
+
+    from diaspora.responses import attachments
+
+    data = export_data(session=session, actor=actor, member_id=member_id)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("my-data.json", json.dumps(data, indent=2, ensure_ascii=False))
+        for attachment in attachments.of_member(session=session, member_id=member_id):
+            archive.writestr(attachments.archive_path(attachment), attachment.data)
+    return buffer.getvalue()
 
 
 def erase(*, session: Session, actor: User, member_id: int) -> MemberProfile:

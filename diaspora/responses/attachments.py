@@ -529,6 +529,23 @@ def delete_for_member(*, session: Session, member_id: int) -> None:
 # --------------------------------------------------------------------------- reading
 
 
+def of_member(*, session: Session, member_id: int) -> list[ResponseAttachment]:
+    """Every file of a member's responses, bytes included (their data export)."""
+    responses = select(Response.id).where(Response.member_id == member_id)
+    return list(
+        session.exec(
+            select(ResponseAttachment)
+            .where(col(ResponseAttachment.response_id).in_(responses))
+            .order_by(col(ResponseAttachment.response_id), col(ResponseAttachment.id))
+        )
+    )
+
+
+def archive_path(attachment: ResponseAttachment) -> str:
+    """Where a file goes in a member's data archive (names are unique per response)."""
+    return f"files/response-{attachment.response_id}/{attachment.filename}"
+
+
 def describe(*, session: Session, response: Response) -> dict[str, AttachmentInfo]:
     """File name → what pages show about it, for a response the caller may already see."""
     return _stored(session, response.id or 0)

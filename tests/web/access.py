@@ -105,6 +105,7 @@ add(
     Rule("POST", "/me/edit", members_only(), form=lambda w: {"years_experience": "abc"}),
     Rule("POST", "/me/consents", members_only(), form=lambda w: {"purpose": "mapping"}),
     Rule("GET", "/me/export", members_only()),
+    Rule("GET", "/me/export/archive", members_only()),
     Rule("GET", "/me/erase", members_only()),
     Rule("POST", "/me/erase", members_only(), form=lambda w: {"confirm": "no"}),
     Rule("GET", "/admin/users", staff_only()),

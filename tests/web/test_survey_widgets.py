@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 import zipfile
 
@@ -719,6 +720,25 @@ def test_staff_see_the_link_and_download_it_audited(as_user, session, world, ali
         )
     ).one()
     assert event.entity_id == str(response.id) and event.details["attachment_id"] == row.id
+
+
+def test_the_members_data_export_carries_their_files(alice, session, world, with_photo) -> None:
+    """The JSON export describes each file; the archive holds the JSON and the bytes."""
+    draft, row = with_photo
+    described = alice.get("/me/export").json()["files"]
+    path = f"files/response-{draft.id}/photo.png"
+    assert [(f["filename"], f["size"], f["in_archive"]) for f in described] == [
+        ("photo.png", len(PNG), path)
+    ]
+    assert "data" not in described[0]
+    got = alice.get("/me/export/archive")
+    assert got.status_code == 200 and got.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(got.content)) as archive:
+        assert archive.read(path) == PNG
+        assert json.loads(archive.read("my-data.json"))["files"][0]["in_archive"] == path
+    exports = session.exec(select(AuditEvent).where(AuditEvent.action == "member.export")).all()
+    assert len(exports) == 2 and {e.actor_id for e in exports} == {world.alice.id}
+    assert 'href="/me/export/archive"' in alice.get("/me").text
 
 
 # --------------------------------------------------------------------------- files: erasure

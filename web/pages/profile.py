@@ -105,6 +105,17 @@ def export(session: SessionDep, user: MemberUser) -> Response:
     )
 
 
+@router.get("/export/archive")
+def export_archive(session: SessionDep, user: MemberUser) -> Response:
+    profile = members.get_own(session=session, actor=user)
+    data = members.export_archive(session=session, actor=user, member_id=profile.id or 0)
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="my-data-{profile.pseudonym}.zip"'},
+    )
+
+
 @router.get("/erase")
 def erase_form(request: Request, session: SessionDep, user: MemberUser) -> Response:
     return render(request, "profile/erase.html", {"errors": {}})
