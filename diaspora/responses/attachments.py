@@ -342,7 +342,12 @@ def _stored(session: Session, response_id: int) -> dict[str, AttachmentInfo]:
     return {name: AttachmentInfo(id, name, kind, size, q) for id, name, kind, size, q in rows}
 
 
-def _own_response(actor: User, response: Response) -> None:
+def _may_change(actor: User, response: Response, staff: bool) -> None:
+    """The respondent changes the files of their own responses; staff who review
+    responses change them while correcting a submitted response (`staff`)."""
+    if staff:
+        require(actor, "response.review")
+        return
     require(actor, "survey.answer")
     if response.user_id is None or response.user_id != actor.id:
         raise NotFound("No such survey response.")
@@ -369,15 +374,17 @@ def _refusal(
 
 
 def _carry_over(
-    session: Session, actor: User, response: Response, name: str, path: str
+    session: Session, response: Response, name: str, path: str
 ) -> AttachmentInfo | None:
     """A copy of the member's file `name` from another of their responses (a draft that
     starts from the last submitted answers names files that response holds)."""
+    if response.user_id is None:
+        return None
     source = session.exec(
         select(ResponseAttachment)
         .join(Response, col(Response.id) == col(ResponseAttachment.response_id))
         .where(
-            Response.user_id == actor.id,
+            Response.user_id == response.user_id,
             Response.id != response.id,
             ResponseAttachment.filename == name,
         )
@@ -408,6 +415,7 @@ def accept(
     form: Mapping[str, Any],
     limits: Limits,
     language: str | None = None,
+    staff: bool = False,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Store the files posted in `form` (its `Upload` values) as the response's attachments
     and put their file names in their place; returns the form and the refusals.
@@ -416,7 +424,7 @@ def accept(
     its path.  A file question whose value names no file of this response is cleared, so
     an answer never points at a file that is not there.  The caller commits.
     """
-    _own_response(actor, response)
+    _may_change(actor, response, staff)
     kinds = _kinds(definition)
     if not kinds:  # most forms ask for no file: nothing to look up
         return dict(form), {}
@@ -433,7 +441,7 @@ def accept(
         if not isinstance(value, Upload):
             name = str(value).strip() if isinstance(value, str) else ""
             if name and name not in stored:
-                found = _carry_over(session, actor, response, name, path)
+                found = _carry_over(session, response, name, path)
                 name = found.filename if found else ""
                 if found:
                     stored[name] = found
@@ -480,19 +488,26 @@ def accept(
     return out, errors
 
 
-def reconcile(*, session: Session, actor: User, response: Response, definition: Definition) -> int:
+def reconcile(
+    *,
+    session: Session,
+    actor: User,
+    response: Response,
+    definition: Definition,
+    staff: bool = False,
+) -> int:
     """Make the response's files match its answers: delete the files they no longer name
     (replaced, removed, or their question no longer applies), and copy in the member's
     files they name from another response (a draft started from the last submitted
     answers).  Returns how many files were deleted.  The caller commits."""
-    _own_response(actor, response)
+    _may_change(actor, response, staff)
     if not _kinds(definition):
         return 0
     named = pageform.media_answers(definition, response.answers or {})
     stored = _stored(session, response.id or 0)
     for path, name in named.items():
         if name not in stored:
-            found = _carry_over(session, actor, response, name, path)
+            found = _carry_over(session, response, name, path)
             if found is not None:
                 stored[name] = found
     unused = [info.id for info in stored.values() if info.filename not in named.values()]

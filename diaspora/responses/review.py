@@ -15,6 +15,7 @@ from diaspora.audit.service import record
 from diaspora.common import utcnow
 from diaspora.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from diaspora.members.models import MemberProfile
+from diaspora.responses import attachments
 from diaspora.responses import form as pageform
 from diaspora.responses import profile as bridge
 from diaspora.responses.definitions import load_definition
@@ -226,6 +227,7 @@ def correct(
     form: Mapping[str, Any],
     expected_version: int | None = None,
     language: str | None = None,
+    limits: attachments.Limits | None = None,
 ) -> tuple[Response, list[str]]:
     """Replace a submitted response's answers after re-validating them; returns the
     response and the names of the questions that changed (recorded in the audit trail).
@@ -233,6 +235,9 @@ def correct(
     `form` holds every asked answer (HTML-form keys or nested JSON); metadata and
     calculations are kept or recomputed.  A profile without an account of its own
     (imported or submitted on someone's behalf) is updated from the corrected answers.
+    Files (`attachments.Upload` values) are stored as the response's, within `limits`;
+    files the corrected answers no longer name are deleted.  Nothing is kept when an
+    answer or a file is refused.
     """
     response = _for_update(session, actor, slug, response_id)
     if response.status != ResponseStatus.submitted:
@@ -241,7 +246,22 @@ def correct(
         raise Conflict("Someone changed this response meanwhile; reload it and try again.")
     definition = load_definition(session, response.version_id)
     asked = _asked_names(definition)
+    file_errors: dict[str, str] = {}
+    # A new file may take the name of the one it replaces: a change all the same.
+    uploaded = {p.split("[", 1)[0] for p, v in form.items() if isinstance(v, attachments.Upload)}
+    if uploaded:
+        form, file_errors = attachments.accept(
+            session=session,
+            actor=actor,
+            response=response,
+            definition=definition,
+            form=form,
+            limits=limits or attachments.Limits(),
+            language=language,
+            staff=True,
+        )
     typed, errors = coerce_answers(definition, form, language=language)
+    errors = {**errors, **file_errors}
     typed = pageform.drop_blank_instances(typed, {g.name for g, p in definition.repeats() if not p})
     merged = {k: v for k, v in (response.answers or {}).items() if k not in asked}
     merged.update({k: v for k, v in typed.items() if k in asked})
@@ -252,8 +272,9 @@ def correct(
     if not errors and reapply:
         errors = bridge.profile_errors(definition, answers, language=language)
     if errors:
+        session.rollback()  # files stored above go too
         raise ValidationFailed(errors, "Some answers are invalid; nothing was changed.")
-    changed = _changed(response.answers or {}, answers)
+    changed = sorted(set(_changed(response.answers or {}, answers)) | uploaded)
     if not changed:
         return response, []
     if reapply and profile is not None and _is_latest(session, response):
@@ -270,6 +291,9 @@ def correct(
     response.updated_at = utcnow()
     response.version += 1
     session.add(response)
+    attachments.reconcile(
+        session=session, actor=actor, response=response, definition=definition, staff=True
+    )
     record(
         session=session,
         actor=actor,

@@ -741,6 +741,54 @@ def test_the_members_data_export_carries_their_files(alice, session, world, with
     assert 'href="/me/export/archive"' in alice.get("/me").text
 
 
+@pytest.fixture
+def submitted(alice, session, world) -> Response:  # type: ignore[no-untyped-def]
+    upload(alice, files={"photo.__file__": ("photo.png", PNG, "image/png")})
+    post(alice, f"/survey/page/{PAGE_PLACE}", {"home": ["1", "2", "", ""], "action": "save"})
+    assert post(alice, "/survey/submit").status_code == 303
+    return session.exec(select(Response).where(Response.user_id == world.alice.id)).one()
+
+
+def staff_edit(sam, response: Response, data: dict, files: dict | None = None):  # type: ignore[no-untyped-def]
+    """Post the staff correction form as the page does (every answer, multipart)."""
+    path = f"/staff/surveys/{SLUG}/responses/{response.id}/edit"
+    page = sam.get(path)
+    assert 'enctype="multipart/form-data"' in page.text
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
+    answers = {"home": ["1", "2", "", ""], "action": "save"}
+    return sam.post(
+        path, data={**fields, **answers, **data}, files=files or {}, follow_redirects=False
+    )
+
+
+def test_staff_correct_a_file_answer_by_uploading(as_user, session, world, submitted) -> None:
+    sam = as_user(world.sam)
+    before = stored_files(session, submitted.id or 0)["photo.png"]
+    # A refused file changes nothing.
+    refused = staff_edit(sam, submitted, {}, {"photo.__file__": ("x.png", HTML, "image/png")})
+    assert refused.status_code == 422 and field_error(refused.text, "photo")
+    assert stored_files(session, submitted.id or 0)["photo.png"].sha256 == before.sha256
+    # The same name with new bytes is a change; the old file goes.
+    done = staff_edit(sam, submitted, {}, {"photo.__file__": ("photo.png", PNG_2, "image/png")})
+    assert done.status_code == 303, done.text[:1500]
+    after = stored_files(session, submitted.id or 0)
+    assert list(after) == ["photo.png"] and after["photo.png"].data == PNG_2
+    session.refresh(submitted)
+    assert submitted.answers["photo"] == "photo.png"
+    actions = {
+        e.action: e
+        for e in session.exec(select(AuditEvent).where(AuditEvent.actor_id == world.sam.id))
+    }
+    assert actions["response.correct"].details["fields"] == ["photo"]
+    assert actions["response.attachment.add"].details["question"] == "photo"
+    # A second file question gets a file; the member downloads what staff put there.
+    staff_edit(sam, submitted, {}, {"cv.__file__": ("cv.pdf", PDF, "application/pdf")})
+    files = stored_files(session, submitted.id or 0)
+    assert set(files) == {"photo.png", "cv.pdf"}
+    got = as_user(world.alice).get(f"/survey/responses/{submitted.id}/files/{files['cv.pdf'].id}")
+    assert got.status_code == 200 and got.content == PDF
+
+
 # --------------------------------------------------------------------------- files: erasure
 
 
@@ -817,7 +865,7 @@ def test_staff_corrections_keep_the_new_widgets_answers(as_user, session, world,
     edit = f"/staff/surveys/{SLUG}/responses/{response.id}/edit"
     page = sam.get(edit).text
     assert '<input type="hidden" name="photo" value="photo.png">' in page
-    assert 'type="file"' not in page  # staff correct answers; they do not upload
+    assert 'name="photo.__file__"' in page  # staff may upload a file in its place
     assert input_value(page, "q-home-latitude") == "1"
     form = {
         "expected_version": str(response.version),

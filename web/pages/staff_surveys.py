@@ -11,13 +11,13 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from diaspora.errors import DomainError, ValidationFailed
+from diaspora.responses import attachments, service
 from diaspora.responses import form as pageform
 from diaspora.responses import review as reviewing
-from diaspora.responses import service
 from diaspora.responses.imports import SOURCES, import_file
 from surveys import Definition, coerce_answers, prepare_answers
-from web.deps import SessionDep, StaffUser
-from web.pages.survey import file_links
+from web.deps import SessionDep, SettingsDep, StaffUser
+from web.pages.survey import file_context, file_links, posted_values, upload_limits, with_files
 from web.pages.survey_text import texts
 from web.templating import render
 
@@ -323,7 +323,9 @@ def _edit_page(
             "suggestions": {},
             "skill_boxes": 5,
             "html_id": pageform.html_id,
-            "files": file_links(session, response),
+            "uploads": True,
+            "file_limit": attachments.size_text(request.app.state.settings.max_attachment_bytes),
+            **file_context(session, response),
         },
         status_code=422 if errors else 200,
     )
@@ -338,16 +340,16 @@ def edit_form(
 
 @router.post("/{slug}/responses/{response_id}/edit")
 async def edit(
-    slug: str, response_id: int, request: Request, session: SessionDep, user: StaffUser
+    slug: str,
+    response_id: int,
+    request: Request,
+    session: SessionDep,
+    user: StaffUser,
+    settings: SettingsDep,
 ) -> Response:
     form = await request.form()
     action = str(form.get("action") or "save")
-    values: dict[str, Any] = {}
-    for key in form:
-        if key in _CONTROL:
-            continue
-        items = [str(v) for v in form.getlist(key) if not isinstance(v, UploadFile)]
-        values[key] = items[0] if len(items) == 1 else items
+    values = posted_values(form, _CONTROL)
     expected = str(form.get("expected_version") or "")
     if action.startswith(("add:", "remove:")):
         path = action.split(":", 1)[1]
@@ -369,9 +371,10 @@ async def edit(
             actor=user,
             slug=slug,
             response_id=response_id,
-            form=values,
+            form=await with_files(form, dict(values), settings.max_attachment_bytes),
             expected_version=int(expected) if expected.isdigit() else None,
             language=_language(request, definition),
+            limits=upload_limits(settings),
         )
     except ValidationFailed as exc:
         session.rollback()

@@ -6,6 +6,7 @@ answer changes (so skip logic shows at once) and fetches skill suggestions.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 from urllib.parse import quote
 
@@ -85,18 +86,19 @@ def _context(request: Request, definition: Definition, **extra: Any) -> dict[str
     }
 
 
-def _values(form: FormData) -> dict[str, Any]:
-    """Posted answers keyed by field path; a field posted several times is a list."""
+def posted_values(form: FormData, control: Collection[str] = _CONTROL_FIELDS) -> dict[str, Any]:
+    """Posted answers keyed by field path; a field posted several times is a list.  File
+    parts are left to `with_files`."""
     values: dict[str, Any] = {}
     for key in form:
-        if key in _CONTROL_FIELDS or key.endswith((FILE_SUFFIX, REMOVE_SUFFIX)):
+        if key in control or key.endswith((FILE_SUFFIX, REMOVE_SUFFIX)):
             continue
         items = [str(v) for v in form.getlist(key) if not isinstance(v, UploadFile)]
         values[key] = items[0] if len(items) == 1 else items
     return values
 
 
-async def _with_files(form: FormData, values: dict[str, Any], limit: int) -> dict[str, Any]:
+async def with_files(form: FormData, values: dict[str, Any], limit: int) -> dict[str, Any]:
     """The posted answers with each chosen file as an `Upload` at its question's path, and
     a blank answer where "remove this file" is ticked (a new file wins over removing)."""
     for key in form:
@@ -117,7 +119,7 @@ async def _with_files(form: FormData, values: dict[str, Any], limit: int) -> dic
     return values
 
 
-def _limits(settings: Settings) -> attachments.Limits:
+def upload_limits(settings: Settings) -> attachments.Limits:
     return attachments.Limits(
         per_file=settings.max_attachment_bytes,
         per_response=settings.max_response_attachment_bytes,
@@ -142,7 +144,7 @@ def file_links(session: Any, response: SurveyResponse) -> dict[str, dict[str, st
     }
 
 
-def _file_context(session: Any, response: SurveyResponse) -> dict[str, Any]:
+def file_context(session: Any, response: SurveyResponse) -> dict[str, Any]:
     return {"files": file_links(session, response), "accept": attachments.PICKER}
 
 
@@ -227,7 +229,7 @@ def _render_page(
         from_review=request.query_params.get("from") == "review",
         uploads=True,
         file_limit=attachments.size_text(request.app.state.settings.max_attachment_bytes),
-        **_file_context(session, draft),
+        **file_context(session, draft),
     )
     response = render(request, template, ctx, status_code=status_code)
     return _remember_language(request, response)
@@ -313,7 +315,7 @@ async def save(
         raise NotFound("No such page.")
     form = await request.form()
     action = str(form.get("action") or "next")
-    values = await _with_files(form, _values(form), settings.max_attachment_bytes)
+    values = await with_files(form, posted_values(form), settings.max_attachment_bytes)
     repeats = _repeat_paths(definition, index)
     rows: dict[str, int] = {}
     move: respond.Move = "next"
@@ -339,7 +341,7 @@ async def save(
         form=values,
         move=move,
         language=ctx_language,
-        limits=_limits(settings),
+        limits=upload_limits(settings),
     )
     if result.errors or rows:
         return _render_page(
@@ -370,7 +372,7 @@ async def refresh(index: int, request: Request, session: SessionDep, user: Membe
     definition = respond.definition_for(session=session, response=draft)
     if not 0 <= index < len(pages(definition)):
         raise NotFound("No such page.")
-    values = _values(await request.form())
+    values = posted_values(await request.form())
     rows = {
         path: max(pageform.instance_count(values, path), 1)
         for path in _repeat_paths(definition, index)
@@ -438,7 +440,7 @@ def _render_review(
         review=pageform.review(definition, answers, language=ctx["slang"], errors=errors),
         errors=errors,
         error_pages=error_pages,
-        **_file_context(session, draft),
+        **file_context(session, draft),
     )
     return _remember_language(
         request, render(request, "survey/review.html", ctx, status_code=status_code)
@@ -506,7 +508,7 @@ def show(response_id: int, request: Request, session: SessionDep, user: CurrentU
         response=response,
         review=pageform.review(definition, response.answers or {}, language=ctx["slang"]),
         submitted=request.query_params.get("submitted") == "1",
-        **_file_context(session, response),
+        **file_context(session, response),
     )
     return _remember_language(request, render(request, "survey/show.html", ctx))
 
