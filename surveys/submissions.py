@@ -113,6 +113,7 @@ class ParsedSubmission:
     external_id: str
     answers: dict[str, Any]
     submitted_at: dt.datetime | None
+    row: int = 0  # where it was read (as RowError.row)
 
 
 @dataclass(frozen=True, slots=True)
@@ -623,7 +624,7 @@ class _Builder:
                 errors.append(RowError(row, path, reason))
         if errors:
             return errors
-        return ParsedSubmission(external_id, answers, submitted_at)
+        return ParsedSubmission(external_id, answers, submitted_at, row)
 
     def take_problems(self) -> list[RowError]:
         """Header problems found since the last call."""

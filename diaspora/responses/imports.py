@@ -267,24 +267,30 @@ def _start_worker(
     )
 
 
-def _import_chunk(text: str, delimiter: str, offset: int) -> tuple[ImportReport, list[str]]:
-    """Import one chunk (the header line + data rows) in a worker; rows renumbered."""
+def _import_chunk(
+    text: str, delimiter: str, offset: int
+) -> tuple[ImportReport, list[str], list[tuple[int, str]]]:
+    """Import one chunk (the header line + data rows) in a worker; rows renumbered.
+    Returns the report, the ignored columns and the (row, id) of every submission read."""
     from diaspora.db import session_scope
 
     definition: Definition = _WORKER["definition"]
     ref: VersionRef = _WORKER["ref"]
     ignored: list[str] = []
+    read: list[tuple[int, str]] = []
     report = ImportReport(source=_WORKER["source"], version=ref.number)
 
     def items() -> Iterator[ParsedSubmission | RowError]:
         for item in iter_csv(definition, text, delimiter=delimiter, ignored_columns=ignored):
             if isinstance(item, RowError) and item.row > 1:
                 item = RowError(item.row + offset, item.field, item.reason)
+            elif isinstance(item, ParsedSubmission):
+                read.append((item.row + offset, item.external_id))
             yield item
 
     with session_scope(_WORKER["engine"]) as session:
         _store_all(session, _WORKER["actor"], ref, definition, items(), report, 0, None)
-    return report, ignored
+    return report, ignored, read
 
 
 def _chunks(data: bytes) -> Iterator[tuple[str, str, int, int]]:
@@ -329,6 +335,7 @@ def _import_parallel(
     url = session.get_bind().engine.url.render_as_string(hide_password=False)
     session.commit()  # hold no transaction open while the workers write
     seen_headers: set[tuple[int | None, str | None, str]] = set()
+    first_row: dict[str, int] = {}
     done = 0
     with ProcessPoolExecutor(
         max_workers=workers,
@@ -336,12 +343,13 @@ def _import_parallel(
         initializer=_start_worker,
         initargs=(url, definition.to_dict(), ref, actor, report.source),
     ) as pool:
-        pending: deque[tuple[int, Future[tuple[ImportReport, list[str]]]]] = deque()
+        pending: deque[tuple[int, Future[tuple[ImportReport, list[str], list[tuple[int, str]]]]]]
+        pending = deque()
 
         def merge() -> None:
             nonlocal done
             rows, future = pending.popleft()
-            part, columns = future.result()
+            part, columns, read = future.result()
             if not ignored:
                 ignored.extend(columns)
             report.added += part.added
@@ -354,6 +362,14 @@ def _import_parallel(
                         continue
                     seen_headers.add(key)
                 report.problems.append(problem)
+            for row, external_id in read:
+                # The same submission in two chunks: one was stored and the other counted
+                # as already present; read in one process, the later row is a bad row.
+                first = first_row.setdefault(external_id, row)
+                if first != row:
+                    report.duplicates -= 1
+                    reason = f"duplicate submission id {external_id} (first seen in row {first})"
+                    report.problems.append(Problem(row, None, reason))
             done += rows
             if progress is not None:
                 progress(done, total)
@@ -364,6 +380,7 @@ def _import_parallel(
                 merge()
         while pending:
             merge()
+    report.problems.sort(key=lambda problem: problem.row or 0)
 
 
 def _batches(
