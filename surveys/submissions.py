@@ -113,7 +113,7 @@ class ParsedSubmission:
     external_id: str
     answers: dict[str, Any]
     submitted_at: dt.datetime | None
-    row: int = 0  # where it was read (as RowError.row)
+    row: int = field(default=0, compare=False)  # where it was read (as RowError.row)
 
 
 @dataclass(frozen=True, slots=True)

@@ -558,7 +558,7 @@ class _State:
             if depth < len(positions) and positions[depth][0] == repeat:
                 container = positions[depth][1]
                 continue
-            return NodeSet(_collect(container, scope[depth:], name))
+            return NodeSet(collect_values(container, scope[depth:], name))
         value = container.get(name)
         if name in self.plan.scope_of_repeat:
             return NodeSet(("",) * len(value) if isinstance(value, list) else ())
@@ -596,7 +596,11 @@ class _State:
         return _LABEL_REF.sub(lambda m: to_string(self.resolve(m[1])), text)
 
 
-def _collect(container: Mapping[str, Any], scope: tuple[str, ...], name: str) -> tuple[Value, ...]:
+def collect_values(
+    container: Mapping[str, Any], scope: tuple[str, ...], name: str
+) -> tuple[Value, ...]:
+    """The XPath values of `name` in every instance of the repeats `scope` (outermost
+    first) under `container`: what `${name}` is seen as from outside those repeats."""
     instances = container.get(scope[0]) or []
     found: list[Value] = []
     for instance in instances if isinstance(instances, list) else []:
@@ -606,7 +610,7 @@ def _collect(container: Mapping[str, Any], scope: tuple[str, ...], name: str) ->
             if name in instance:
                 found.append(xpath_value(instance.get(name)))
         else:
-            found.extend(_collect(instance, scope[1:], name))
+            found.extend(collect_values(instance, scope[1:], name))
     return tuple(found)
 
 

@@ -32,6 +32,7 @@ from surveys.expressions import (
 )
 from surveys.messages import message
 from surveys.platform import country_choices, country_name, language_choices, language_name
+from surveys.validation import collect_values, xpath_value
 
 _LABEL_REF = re.compile(r"\$\{\s*([A-Za-z_][\w.\-]*)\s*\}")
 # More options than this are a drop-down instead of radio buttons.
@@ -62,19 +63,6 @@ SCALE_APPEARANCES = ("rating", "likert", "picker")
 SCALE_LIMIT = 11
 # A geopoint's inputs, in the order of its answer "lat lon alt acc".
 GEO_PARTS = ("latitude", "longitude", "altitude", "accuracy")
-
-
-def xpath_value(value: Any) -> Value:
-    """The XPath view of a stored answer (as the engine sees it)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, list):
-        return " ".join(str(item) for item in value)
-    return str(value)
 
 
 class Evaluator:
@@ -120,7 +108,7 @@ class Evaluator:
             if depth < len(self.positions) and self.positions[depth][0] == repeat:
                 container = self.positions[depth][1]
                 continue
-            return NodeSet(_collect(container, scope[depth:], name))
+            return NodeSet(collect_values(container, scope[depth:], name))
         value = container.get(name)
         if name in self.repeat_names:
             return NodeSet(("",) * len(value) if isinstance(value, list) else ())
@@ -173,20 +161,6 @@ class Evaluator:
 
     def leave(self) -> None:
         self.positions.pop()
-
-
-def _collect(container: Mapping[str, Any], scope: tuple[str, ...], name: str) -> tuple[Value, ...]:
-    instances = container.get(scope[0]) or []
-    found: list[Value] = []
-    for instance in instances if isinstance(instances, list) else []:
-        if not isinstance(instance, Mapping):
-            continue
-        if len(scope) == 1:
-            if name in instance:
-                found.append(xpath_value(instance.get(name)))
-        else:
-            found.extend(_collect(instance, scope[1:], name))
-    return tuple(found)
 
 
 # --------------------------------------------------------------------------- page model
