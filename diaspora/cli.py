@@ -123,7 +123,7 @@ def outbox_deliver(
         time.sleep(loop)
 
 
-def _serve(settings: Settings, host: str, port: int) -> None:
+def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     """Run uvicorn on the web app named by `settings.asgi_app` (the core never imports `web`)."""
     import uvicorn
 
@@ -145,15 +145,22 @@ def _serve(settings: Settings, host: str, port: int) -> None:
         port=port,
         log_level="warning",
         proxy_headers=True,
+        workers=workers,
     )
 
 
 @app.command()
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = typer.Option(
+        1, "--workers", min=1, max=64, help="Server processes (one per core is plenty)."
+    ),
+) -> None:
     """Serve the web app (migrate first with `diaspora db upgrade`)."""
     settings = _settings()
     out.print(f"diaspora serving on http://{host}:{port}/")
-    _serve(settings, host, port)
+    _serve(settings, host, port, workers)
 
 
 @app.command()

@@ -31,12 +31,14 @@ from diaspora.audit.service import record
 from diaspora.errors import NotFound, ValidationFailed
 from diaspora.responses.definitions import load_definition
 from diaspora.responses.models import Response, Source, Survey, SurveyVersion
+from diaspora.responses.profile import NewMember
 from diaspora.responses.respond import (
     MAX_EXTERNAL_ID,
     Incoming,
     Stored,
     VersionRef,
     existing,
+    new_members,
     published_version,
     serialised_writes,
     store_new_members,
@@ -432,9 +434,11 @@ def _store_all(
             session.execute(text("SET LOCAL plan_cache_mode = auto"))
         fresh = [s for s in batch if s.external_id not in known]
         report.duplicates += len(batch) - len(fresh)
+        incoming = _incoming(fresh)
+        prepared = new_members(ref, definition, incoming)  # outside the write lock
         try:
             with serialised_writes(session):
-                _store_batch(session, actor, ref, definition, fresh, report)
+                _store_batch(session, actor, ref, definition, fresh, report, incoming, prepared)
                 session.commit()
         except IntegrityError:
             # Another import stored some of these meanwhile: redo the batch one by one.
@@ -454,6 +458,10 @@ def _store_all(
             progress(done + len({p.row for p in report.problems}), total)
 
 
+def _incoming(batch: list[ParsedSubmission]) -> list[Incoming]:
+    return [Incoming(s.answers, s.external_id[:MAX_EXTERNAL_ID], s.submitted_at) for s in batch]
+
+
 def _store_batch(
     session: Session,
     actor: User | None,
@@ -461,16 +469,18 @@ def _store_batch(
     definition: Definition,
     batch: list[ParsedSubmission],
     report: ImportReport,
+    incoming: list[Incoming] | None = None,
+    prepared: list[NewMember | ValidationFailed] | None = None,
 ) -> None:
     """Store a batch with a few multi-row statements; rows the profile refuses are reported."""
-    incoming = [Incoming(s.answers, s.external_id[:MAX_EXTERNAL_ID], s.submitted_at) for s in batch]
     outcomes = store_new_members(
         session=session,
         actor=actor,
         ref=ref,
         definition=definition,
-        incoming=incoming,
+        incoming=incoming if incoming is not None else _incoming(batch),
         source=report.source,
+        prepared=prepared,
     )
     for submission, outcome in zip(batch, outcomes, strict=True):
         if isinstance(outcome, ValidationFailed):

@@ -9,6 +9,8 @@ the response submitted, all in one transaction.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -48,9 +50,11 @@ from surveys import Definition, coerce_answers, pages, prepare_answers, validate
 RESUME_DAYS = 7
 # SQLite lets one connection write at a time and makes the others wait in its busy
 # handler, which sleeps with a growing back-off: under a burst of submissions the tail
-# latency explodes.  Threads of one process queue on this lock instead (fair, no sleep);
+# latency explodes.  Threads of one process queue on this lock instead (fair, no sleep),
+# and processes (server workers, import workers) on a lock file beside the database;
 # PostgreSQL needs no such thing.
 _SQLITE_WRITES = threading.Lock()
+_LOCK_FILES: dict[tuple[int, str], int] = {}  # (process id, database path) -> open lock file
 MAX_EXTERNAL_ID = 100
 Move = Literal["next", "back", "stay", "review"]
 
@@ -95,12 +99,38 @@ def _own_draft(session: Session, actor: User, response_id: int) -> Response:
 
 @contextmanager
 def serialised_writes(session: Session) -> Iterator[None]:
-    """Hold the process's SQLite write lock around a write transaction (no-op elsewhere)."""
-    if session.get_bind().dialect.name != "sqlite":
+    """Hold the SQLite write lock around a write transaction: this process's, then the
+    database's lock file (no-op on other databases)."""
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
         yield
         return
     with _SQLITE_WRITES:
-        yield
+        lock = _lock_file(bind.engine.url.database or "")
+        if lock is None:
+            yield
+            return
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _lock_file(database: str) -> int | None:
+    """This process's descriptor of the database's writer lock file (None: in memory).
+
+    Keyed by process id: a forked child must open its own, as a descriptor it inherited
+    shares the parent's lock."""
+    if database in ("", ":memory:") or database.startswith("file::memory:"):
+        return None
+    key = (os.getpid(), database)
+    found = _LOCK_FILES.get(key)
+    if found is None:
+        found = _LOCK_FILES[key] = os.open(
+            f"{database}-writers.lock", os.O_RDWR | os.O_CREAT, 0o600
+        )
+    return found
 
 
 def current_draft(*, session: Session, actor: User) -> Response | None:
@@ -549,6 +579,29 @@ def _response_row(
     }
 
 
+def new_members(
+    ref: VersionRef, definition: Definition, incoming: Sequence[Incoming]
+) -> list[bridge.NewMember | ValidationFailed]:
+    """The member rows of each submission, or why the profile refuses it (no database:
+    an import prepares them before it takes SQLite's write lock)."""
+    now = utcnow()
+    prepared: list[bridge.NewMember | ValidationFailed] = []
+    for item in incoming:
+        try:
+            prepared.append(
+                bridge.new_member(
+                    definition,
+                    item.answers,
+                    version_id=ref.version_id,
+                    now=now,
+                    language=item.language,
+                )
+            )
+        except ValidationFailed as refused:
+            prepared.append(refused)
+    return prepared
+
+
 def store_new_members(
     *,
     session: Session,
@@ -557,26 +610,22 @@ def store_new_members(
     definition: Definition,
     incoming: Sequence[Incoming],
     source: str,
+    prepared: Sequence[bridge.NewMember | ValidationFailed] | None = None,
 ) -> list[Stored | ValidationFailed]:
     """Store complete submissions (answers already checked by `validate_all`), each with
-    a new member profile without an account made from the bindings.  One outcome per
-    submission, in order: stored, or refused by the profile's checks (nothing written
-    for it).  A few multi-row statements whatever their number; the caller commits.
+    a new member profile without an account made from the bindings (`prepared` by
+    `new_members`, or here).  One outcome per submission, in order: stored, or refused
+    by the profile's checks (nothing written for it).  A few multi-row statements
+    whatever their number; the caller commits.
     """
     now = utcnow()
     outcomes: list[Stored | ValidationFailed | None] = []
     accepted: list[tuple[int, Incoming, bridge.NewMember]] = []
-    for index, item in enumerate(incoming):
-        try:
-            member = bridge.new_member(
-                definition,
-                item.answers,
-                version_id=ref.version_id,
-                now=now,
-                language=item.language,
-            )
-        except ValidationFailed as refused:
-            outcomes.append(refused)
+    if prepared is None:
+        prepared = new_members(ref, definition, incoming)
+    for index, (item, member) in enumerate(zip(incoming, prepared, strict=True)):
+        if isinstance(member, ValidationFailed):
+            outcomes.append(member)
             continue
         outcomes.append(None)
         accepted.append((index, item, member))

@@ -594,6 +594,58 @@ def test_chunks_cut_csv_records_only_outside_quotes(monkeypatch) -> None:
     assert [(offset, count) for _, _, offset, count in broken] == [(0, 1)]
 
 
+def test_sqlite_writers_in_other_processes_wait_on_the_lock_file(tmp_path) -> None:
+    """Server and import workers are processes: their write transactions on one SQLite
+    file queue on a lock file beside it, not in SQLite's sleeping busy handler."""
+    import fcntl
+    import multiprocessing
+    import os
+    import threading
+
+    from diaspora.db import make_engine, new_session
+    from diaspora.responses.respond import serialised_writes
+
+    database = tmp_path / "w.db"
+    engine = make_engine(f"sqlite:///{database}")
+    with new_session(engine) as session, serialised_writes(session):
+        pass  # opens this process's lock file first: the child must not reuse it
+    context = multiprocessing.get_context("fork")
+    held, release = context.Event(), context.Event()
+
+    def child() -> None:
+        own = make_engine(f"sqlite:///{database}")
+        with new_session(own) as session, serialised_writes(session):
+            held.set()
+            release.wait(30)
+
+    process = context.Process(target=child)
+    process.start()
+    try:
+        assert held.wait(30)
+        probe = os.open(f"{database}-writers.lock", os.O_RDWR)
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        # This process's own writers wait too (the child opened its own lock file: one
+        # inherited from here would be shared with it).
+        entered = threading.Event()
+
+        def write_here() -> None:
+            with new_session(engine) as session, serialised_writes(session):
+                entered.set()
+
+        writer = threading.Thread(target=write_here)
+        writer.start()
+        assert not entered.wait(0.5)
+    finally:
+        release.set()
+        process.join(30)
+    assert entered.wait(30)
+    writer.join(30)
+    fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free once both let go
+    os.close(probe)
+    assert process.exitcode == 0
+
+
 def test_rows_never_flushed_refuse_the_commit(session, world) -> None:
     """On PostgreSQL a RowWriter holds rows until flush: committing without it would lose
     them silently, so the commit is refused (SQLite writes at once: nothing held)."""
