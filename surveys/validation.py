@@ -134,17 +134,29 @@ def _acknowledge(raw: Any) -> str | None:
     return "OK"
 
 
-def _range(question: Question, raw: Any) -> float | None:
-    value = _decimal(raw)
-    if value is None:
-        return None
+def range_parameters(question: Question) -> tuple[float, float, float] | None:
+    """A range's start, end and step (ODK's defaults 1, 10, 1; the step without its
+    sign), or None when they are not finite numbers."""
     params = question.parameters
     try:
         start = float(params.get("start", "1"))
         end = float(params.get("end", "10"))
         step = float(params.get("step", "1"))
     except ValueError:
+        return None
+    if any(number != number or abs(number) == float("inf") for number in (start, end, step)):
+        return None
+    return start, end, abs(step)
+
+
+def _range(question: Question, raw: Any) -> float | None:
+    value = _decimal(raw)
+    if value is None:
+        return None
+    numbers = range_parameters(question)
+    if numbers is None:
         return value  # parameters the importer kept verbatim; pyxform checked them
+    start, end, step = numbers
     low, high = min(start, end), max(start, end)
     off_step = step and abs(round((value - start) / step) * step + start - value) > 1e-9
     if not low <= value <= high or off_step:

@@ -435,7 +435,9 @@ def export_archive(*, session: Session, actor: User, member_id: int) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("my-data.json", json.dumps(data, indent=2, ensure_ascii=False))
-        for attachment in attachments.of_member(session=session, member_id=member_id):
+        for attachment in attachments.of_member(
+            session=session, member_id=member_id, with_data=True
+        ):
             archive.writestr(attachments.archive_path(attachment), attachment.data)
     return buffer.getvalue()
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from diaspora.accounts.models import User
@@ -544,16 +545,20 @@ def delete_for_member(*, session: Session, member_id: int) -> None:
 # --------------------------------------------------------------------------- reading
 
 
-def of_member(*, session: Session, member_id: int) -> list[ResponseAttachment]:
-    """Every file of a member's responses, bytes included (their data export)."""
+def of_member(
+    *, session: Session, member_id: int, with_data: bool = False
+) -> list[ResponseAttachment]:
+    """Every file of a member's responses (their data export); the bytes are read only
+    `with_data` (a description needs none of them)."""
     responses = select(Response.id).where(Response.member_id == member_id)
-    return list(
-        session.exec(
-            select(ResponseAttachment)
-            .where(col(ResponseAttachment.response_id).in_(responses))
-            .order_by(col(ResponseAttachment.response_id), col(ResponseAttachment.id))
-        )
+    query = (
+        select(ResponseAttachment)
+        .where(col(ResponseAttachment.response_id).in_(responses))
+        .order_by(col(ResponseAttachment.response_id), col(ResponseAttachment.id))
     )
+    if not with_data:
+        query = query.options(defer(ResponseAttachment.data))  # type: ignore[arg-type]
+    return list(session.exec(query))
 
 
 def archive_path(attachment: ResponseAttachment) -> str:

@@ -32,7 +32,7 @@ from surveys.expressions import (
 )
 from surveys.messages import message
 from surveys.platform import country_choices, country_name, language_choices, language_name
-from surveys.validation import collect_values, xpath_value
+from surveys.validation import collect_values, range_parameters, xpath_value
 
 _LABEL_REF = re.compile(r"\$\{\s*([A-Za-z_][\w.\-]*)\s*\}")
 # More options than this are a drop-down instead of radio buttons.
@@ -475,20 +475,6 @@ def _positions(value: Any) -> list[str]:
 # --------------------------------------------------------------------------- range
 
 
-def _range_numbers(question: Question) -> tuple[float, float, float] | None:
-    """A range's start, end and step as the engine reads them (ODK's defaults 1, 10, 1)."""
-    params = question.parameters
-    try:
-        start = float(params.get("start", "1"))
-        end = float(params.get("end", "10"))
-        step = float(params.get("step", "1"))
-    except ValueError:
-        return None
-    if any(number != number or abs(number) == float("inf") for number in (start, end, step)):
-        return None
-    return start, end, abs(step)
-
-
 def number_text(value: float) -> str:
     """A number as a form value: "3", "0.5", never "0.30000000000000004"."""
     value = round(value, 10) + 0.0  # + 0.0 turns -0.0 into 0.0
@@ -509,7 +495,7 @@ def _steps(start: float, end: float, step: float) -> int | None:
 
 def range_attributes(question: Question) -> dict[str, str]:
     """min, max and step for a number input that accepts exactly what the engine does."""
-    numbers = _range_numbers(question)
+    numbers = range_parameters(question)
     if numbers is None:
         return {"step": "any"}
     start, end, step = numbers
@@ -526,7 +512,7 @@ def range_attributes(question: Question) -> dict[str, str]:
 
 def scale_options(question: Question) -> list[Option]:
     """Every value of a short range (at most SCALE_LIMIT), from its start to its end."""
-    numbers = _range_numbers(question)
+    numbers = range_parameters(question)
     if numbers is None:
         return []
     start, end, step = numbers

@@ -434,11 +434,10 @@ def _store_all(
             session.execute(text("SET LOCAL plan_cache_mode = auto"))
         fresh = [s for s in batch if s.external_id not in known]
         report.duplicates += len(batch) - len(fresh)
-        incoming = _incoming(fresh)
-        prepared = new_members(ref, definition, incoming)  # outside the write lock
+        prepared = new_members(ref, definition, _incoming(fresh))  # outside the write lock
         try:
             with serialised_writes(session):
-                _store_batch(session, actor, ref, definition, fresh, report, incoming, prepared)
+                _store_batch(session, actor, ref, definition, fresh, report, prepared)
                 session.commit()
         except IntegrityError:
             # Another import stored some of these meanwhile: redo the batch one by one.
@@ -469,7 +468,6 @@ def _store_batch(
     definition: Definition,
     batch: list[ParsedSubmission],
     report: ImportReport,
-    incoming: list[Incoming] | None = None,
     prepared: list[NewMember | ValidationFailed] | None = None,
 ) -> None:
     """Store a batch with a few multi-row statements; rows the profile refuses are reported."""
@@ -478,7 +476,7 @@ def _store_batch(
         actor=actor,
         ref=ref,
         definition=definition,
-        incoming=incoming if incoming is not None else _incoming(batch),
+        incoming=_incoming(batch),
         source=report.source,
         prepared=prepared,
     )

@@ -92,14 +92,13 @@ FORM = xlsform(
 
 
 @pytest.fixture
-def settings() -> Settings:
-    return Settings(
-        environment="test",
-        secret_key="test-secret-" + "x" * 32,
-        database_url="sqlite://",
-        base_url="http://testserver",
-        max_attachment_bytes=FILE_LIMIT,
-        max_response_attachment_bytes=RESPONSE_LIMIT,
+def settings(settings: Settings) -> Settings:
+    """The suite's settings with small upload limits."""
+    return settings.model_copy(
+        update={
+            "max_attachment_bytes": FILE_LIMIT,
+            "max_response_attachment_bytes": RESPONSE_LIMIT,
+        }
     )
 
 
