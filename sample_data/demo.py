@@ -1107,7 +1107,7 @@ def load_demo(
             actor=None,
             member_id=profile.id or 0,
             choices=rec["consents"],
-            source="demo",
+            channel="demo",
             commit=False,
         )
         profile_ids.append(profile.id or 0)
