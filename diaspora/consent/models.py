@@ -27,6 +27,7 @@ class Channel(StrEnum):
     survey_api = "survey-api"  # a complete submission through the API
     import_ = "import"  # a Kobo / ODK / CSV import, a Kobo REST post
     correction = "correction"  # staff correcting a submitted response
+    staff = "staff"  # staff recording what a member without an account asked for
     erasure = "erasure"
     retention = "retention"
     demo = "demo"

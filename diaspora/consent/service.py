@@ -168,10 +168,14 @@ def set_consents(
             )
     session.flush()
     _sync_flags(session, member_id)
-    if changed and align:
+    active = active_purposes(session=session, member_id=member_id)
+    # On the consent form the member states every purpose: that is their latest word on
+    # each, changed or not.  Elsewhere only what changed moves the drafts.
+    stated = choices if channel in (Channel.profile, Channel.api) else changed
+    if stated and align:
         from diaspora.responses.consents import align_drafts
 
-        align_drafts(session=session, member_id=member_id, state=changed)
+        align_drafts(session=session, member_id=member_id, state={p: p in active for p in stated})
     if commit:
         session.commit()
-    return active_purposes(session=session, member_id=member_id)
+    return active

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from diaspora.responses.definitions import load_definition
 from diaspora.responses.models import Response, ResponseStatus
 from surveys import Definition
+from surveys.bindings import CONSENT_PURPOSES as PURPOSES
 from surveys.bindings import consent_answers
 
 
@@ -46,3 +47,17 @@ def align_drafts(*, session: Session, member_id: int, state: Mapping[str, bool])
         if aligned != (draft.answers or {}):
             draft.answers = aligned
             session.add(draft)
+
+
+def asks_consent(definition: Definition, names: set[str]) -> bool:
+    """Whether a page (its question names) holds a consent question."""
+    return any(name in names for name in consent_answers(definition, {p: True for p in PURPOSES}))
+
+
+def shown_notice(session: Session, version_id: int) -> Any:
+    """The privacy notice a respondent of this version is shown (None: none published)."""
+    from diaspora.notices.models import PrivacyNotice
+    from diaspora.responses.profile import notice_for_version
+
+    notice_id = notice_for_version(session, version_id)
+    return session.get(PrivacyNotice, notice_id) if notice_id else None
