@@ -18,13 +18,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import JSON, LargeBinary, String, Text, Unicode, UnicodeText, cast, or_, update
+from sqlalchemy import JSON, LargeBinary, String, Text, cast, or_, update
 from sqlmodel import Session, SQLModel, col, delete, func, select
 
 REDACTED = "[erased]"
 # Columns the generic search never rewrites: hashes, codes and the identity tables
 # (blanked by the service itself, and where other people's names live).
-SKIP_TABLES = {"member_identity", "user", "alembic_version"}
+SKIP_TABLES = {
+    "member_identity",
+    "user",
+    "alembic_version",
+    # Immutable or reference data, never about one person.
+    "survey_version",
+    "privacy_notice",
+    "skill_concept",
+}
 SKIP_COLUMNS = {"token_hash", "password_hash", "resume_token_hash", "contact_token_hash"}
 
 
@@ -103,14 +111,21 @@ def scrub(value: Any, pattern: re.Pattern[str] | None) -> Any:
     return value
 
 
+def _is_json(column: Any) -> bool:
+    kind = getattr(column.type, "impl", column.type)
+    return isinstance(column.type, JSON) or isinstance(kind, JSON)
+
+
 def _text_columns(table: Any) -> list[Any]:
+    """Text and JSON columns (SQLModel's AutoString is a TypeDecorator over String)."""
     out = []
     for column in table.columns:
         if column.name in SKIP_COLUMNS or column.primary_key:
             continue
-        if isinstance(column.type, (String, Text, Unicode, UnicodeText, JSON)) and not isinstance(
-            column.type, LargeBinary
-        ):
+        kind = getattr(column.type, "impl", column.type)
+        if isinstance(kind, LargeBinary) or isinstance(column.type, LargeBinary):
+            continue
+        if isinstance(kind, (String, JSON)) or isinstance(column.type, (String, JSON)):
             out.append(column)
     return out
 
@@ -133,7 +148,7 @@ def sweep(session: Session, who: Identity) -> int:
         keys = list(table.primary_key.columns)
         conditions = []
         for column in columns:
-            text = cast(column, Text) if isinstance(column.type, JSON) else column
+            text = cast(column, Text) if _is_json(column) else column
             conditions.extend(func.lower(text).like(f"%{needle.lower()}%") for needle in strong)
         rows = session.execute(select(*keys, *columns).where(or_(*conditions))).all()
         for row in rows:
