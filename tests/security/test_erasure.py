@@ -84,9 +84,8 @@ def object_hits(root: Any) -> list[str]:
             for name in getattr(obj, "__slots__", ()) or ():
                 stack.append(getattr(obj, name, None))
             stack += list(getattr(obj, "__dict__", {}).values())
-        elif hasattr(obj, "tolist") and getattr(obj, "dtype", None) is not None:
-            if obj.dtype.kind in "OUS":
-                stack += list(obj.ravel().tolist())
+        elif getattr(getattr(obj, "dtype", None), "kind", "") in ("O", "U", "S"):
+            stack += list(obj.ravel().tolist())
     return hits
 
 
