@@ -309,7 +309,7 @@ def _audit_personal(session: Session, days: int, now: datetime) -> list[Due]:
     return [
         Due("audit_personal", "audit_event", eid or 0, f"personal details older than {days} days")
         for eid, details in rows
-        if _personal(details)
+        if not (isinstance(details, dict) and details.get("redacted")) and _personal(details)
     ]
 
 
