@@ -146,7 +146,7 @@ def sweep(session: Session, who: Identity) -> int:
         if not columns or not table.primary_key.columns:
             continue
         keys = list(table.primary_key.columns)
-        conditions = []
+        conditions: list[Any] = []
         for column in columns:
             text = cast(column, Text) if _is_json(column) else column
             conditions.extend(func.lower(text).like(f"%{needle.lower()}%") for needle in strong)
@@ -181,7 +181,9 @@ def remove_traces(session: Session, who: Identity) -> None:
         response.resume_expires_at = None
         session.add(response)
     # Mail to the member goes entirely; queued mail is never sent to nobody.
-    to_them = [col(OutboxMessage.to_address).in_(sorted(who.emails))] if who.emails else []
+    to_them: list[Any] = []
+    if who.emails:
+        to_them.append(col(OutboxMessage.to_address).in_(sorted(who.emails)))
     if who.user_id is not None:
         to_them.append(col(OutboxMessage.to_user_id) == who.user_id)
     if to_them:

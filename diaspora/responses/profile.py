@@ -309,7 +309,11 @@ def insert_members(
         # One event per new member says what the member and consent services' several
         # events say (created, fields set, consents given under which notice): an
         # import of 100,000 rows writes 100,000 audit rows instead of ~700,000.
-        details = {"source": source, "fields": member.fields, "consents": member.consents}
+        details: dict[str, Any] = {
+            "source": source,
+            "fields": member.fields,
+            "consents": member.consents,
+        }
         if member.consents:
             details["notice"] = notice_id
             details["channel"] = channel.value
