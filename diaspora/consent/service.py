@@ -6,10 +6,12 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
 
+from diaspora.accounts.models import User
+from diaspora.accounts.permissions import require
 from diaspora.audit.service import Actor, record
 from diaspora.common import utcnow
 from diaspora.consent.models import EXPLICIT_CHANNELS, Channel, Consent, Purpose
-from diaspora.errors import ValidationFailed
+from diaspora.errors import NotFound, ValidationFailed
 from diaspora.members.models import MemberProfile
 
 PURPOSES = tuple(p.value for p in Purpose)
@@ -179,3 +181,24 @@ def set_consents(
     if commit:
         session.commit()
     return active
+
+
+def withdraw_for_member(
+    *, session: Session, actor: User, member_id: int, purposes: Sequence[str]
+) -> set[str]:
+    """Staff record withdrawals a member asked for outside the app (telephone, letter),
+    for members without an account above all.  Staff can only withdraw: giving consent
+    is the member's own act."""
+    require(actor, "member.read")
+    if session.get(MemberProfile, member_id) is None:
+        raise NotFound("No such member.")
+    chosen = list(dict.fromkeys(purposes))
+    if not chosen:
+        raise ValidationFailed({"purpose": "choose at least one purpose to withdraw"})
+    return set_consents(
+        session=session,
+        actor=actor,
+        member_id=member_id,
+        choices=dict.fromkeys(chosen, False),
+        channel=Channel.staff,
+    )

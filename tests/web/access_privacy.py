@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.web.access import Rule, add, admin_only, public
+from tests.web.access import Rule, add, admin_only, public, staff_only
 
 
 def _notice(world: Any, session: Any) -> None:
@@ -29,4 +29,19 @@ add(
     Rule("POST", "/admin/privacy/edit", admin_only(), form=lambda w: {"controller": ""}),
     Rule("GET", "/admin/retention", admin_only()),
     Rule("POST", "/admin/retention", admin_only(), form=lambda w: {"drafts": "-1"}),
+    # Staff record a withdrawal a member asked for; only admins erase (the service says so).
+    Rule(
+        "POST",
+        "/staff/members/{member_id}/consents/withdraw",
+        staff_only(),
+        params=lambda w: {"member_id": w.alice_profile.id},
+        form=lambda w: {"purpose": "contact"},
+    ),
+    Rule(
+        "POST",
+        "/staff/members/{member_id}/erase",
+        admin_only(),
+        params=lambda w: {"member_id": w.alice_profile.id},
+        form=lambda w: {"confirm": "no"},
+    ),
 )

@@ -211,3 +211,46 @@ def test_the_retention_page_shows_settings_and_the_dry_run(as_user, session, wor
     session.expire_all()
     assert retention.periods(session=session)["sessions"] == 60
     assert "login_attempt" not in ada.get("/admin/retention").text  # 45 days < 60
+
+
+def test_staff_record_a_withdrawal_and_only_admins_erase_from_the_member_page(
+    as_user, session, world
+) -> None:
+    from diaspora.consent import service as consent
+
+    member_id = world.alice_profile.id
+    sam = as_user(world.sam)
+    page = sam.get(f"/staff/members/{member_id}")
+    assert "/consents/withdraw" in page.text and "/erase" not in page.text
+    token = csrf(sam, f"/staff/members/{member_id}")
+    empty = sam.post(f"/staff/members/{member_id}/consents/withdraw", data={"csrf_token": token})
+    assert empty.status_code == 422 and "choose at least one purpose" in empty.text
+    done = sam.post(
+        f"/staff/members/{member_id}/consents/withdraw",
+        data={"purpose": "contact", "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    session.expire_all()
+    active = consent.active_purposes(session=session, member_id=member_id)
+    assert "contact" not in active and "matching" in active
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "consent.withdraw")).one()
+    assert event.details["channel"] == "staff" and event.actor_id == world.sam.id
+    refused = sam.post(
+        f"/staff/members/{member_id}/erase", data={"confirm": "ERASE", "csrf_token": token}
+    )
+    assert refused.status_code == 403
+    ada = as_user(world.ada)
+    token = csrf(ada, f"/staff/members/{member_id}")
+    unconfirmed = ada.post(
+        f"/staff/members/{member_id}/erase", data={"confirm": "yes", "csrf_token": token}
+    )
+    assert unconfirmed.status_code == 422 and "type ERASE to confirm" in unconfirmed.text
+    erased = ada.post(
+        f"/staff/members/{member_id}/erase",
+        data={"confirm": "ERASE", "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert erased.status_code == 303
+    session.expire_all()
+    assert session.get(MemberProfile, member_id).erased_at is not None

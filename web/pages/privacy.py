@@ -7,12 +7,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from diaspora.errors import NotFound, ValidationFailed
+from diaspora.errors import Forbidden, NotFound, ValidationFailed
 from diaspora.institutions.models import Programme
 from diaspora.notices import service as notices
 from diaspora.notices.models import LegalBasis
 from diaspora.retention import service as retention
-from web.deps import AdminUser, SessionDep
+from web.deps import AdminUser, SessionDep, StaffUser
 from web.pages.forms import form_dict
 from web.templating import render
 
@@ -177,3 +177,67 @@ async def save_retention(request: Request, session: SessionDep, user: AdminUser)
         session.rollback()
         return _retention_page(request, session, user, values=data, errors=exc.errors, status=422)
     return RedirectResponse("/admin/retention?saved=1", status_code=303)
+
+
+# --------------------------------------------------------------------------- on a member's behalf
+
+
+def _member_page(
+    request: Request, session: SessionDep, user: StaffUser, member_id: int, errors: dict
+) -> Response:
+    from diaspora.consent import service as consent
+    from diaspora.members import service as members
+    from diaspora.vocab import ISCED_LEVELS
+
+    profile = members.view(session=session, actor=user, member_id=member_id)
+    ident = members.identity(
+        session=session, actor=user, member_id=member_id, purpose="staff profile page"
+    )
+    return render(
+        request,
+        "members/detail.html",
+        {
+            "profile": profile,
+            "identity": ident,
+            "isced": ISCED_LEVELS,
+            "active": consent.active_purposes(session=session, member_id=member_id),
+            "purposes": consent.PURPOSES,
+            "errors": errors,
+        },
+        status_code=422,
+    )
+
+
+@router.post("/staff/members/{member_id}/consents/withdraw")
+async def withdraw_for_member(
+    member_id: int, request: Request, session: SessionDep, user: StaffUser
+) -> Response:
+    """Staff record a withdrawal a member asked for (by telephone, letter); never a grant."""
+    from diaspora.consent import service as consent
+
+    data = await form_dict(request, lists=("purpose",))
+    try:
+        consent.withdraw_for_member(
+            session=session, actor=user, member_id=member_id, purposes=data["purpose"]
+        )
+    except ValidationFailed as exc:
+        session.rollback()
+        return _member_page(request, session, user, member_id, exc.errors)
+    return RedirectResponse(f"/staff/members/{member_id}?saved=1", status_code=303)
+
+
+@router.post("/staff/members/{member_id}/erase")
+async def erase_member(
+    member_id: int, request: Request, session: SessionDep, user: StaffUser
+) -> Response:
+    """Admins erase a member through the same service the member's own request uses."""
+    from diaspora.members import service as members
+
+    data = await form_dict(request)
+    members.get(session=session, actor=user, member_id=member_id)  # 404 before anything
+    if user.role != "admin":
+        raise Forbidden("Only an admin can erase a member.")
+    if str(data.get("confirm", "")).strip().upper() != "ERASE":
+        return _member_page(request, session, user, member_id, {"confirm": "type ERASE to confirm"})
+    members.erase(session=session, actor=user, member_id=member_id)
+    return RedirectResponse(f"/staff/members/{member_id}?erased=1", status_code=303)
