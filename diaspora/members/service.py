@@ -397,7 +397,7 @@ def export_data(*, session: Session, actor: User, member_id: int) -> dict[str, A
         "profile": profile.model_dump(mode="json"),
         "identity": ident.model_dump(mode="json") if ident else {},
         "consents": [
-            c.model_dump(mode="json")
+            {**c.model_dump(mode="json"), "notice": _notice_ref(session, c.notice_id)}
             for c in session.exec(select(Consent).where(Consent.member_id == member_id))
         ],
         "responses": [
@@ -421,6 +421,21 @@ def export_data(*, session: Session, actor: User, member_id: int) -> dict[str, A
     )
     session.commit()
     return data
+
+
+def _notice_ref(session: Session, notice_id: int | None) -> dict[str, Any] | None:
+    """Which privacy notice a consent was given under: programme, version, where to read it."""
+    from diaspora.notices.models import PrivacyNotice
+
+    notice = session.get(PrivacyNotice, notice_id) if notice_id else None
+    if notice is None:
+        return None
+    return {
+        "programme_id": notice.programme_id,
+        "version": notice.version,
+        "published_at": notice.published_at.isoformat(),
+        "url": f"/privacy/notices/{notice.id}",
+    }
 
 
 def export_archive(*, session: Session, actor: User, member_id: int) -> bytes:

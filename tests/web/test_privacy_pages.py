@@ -164,6 +164,16 @@ def test_consents_point_at_the_version_the_member_was_shown(as_user, session, wo
         "notice": v1.id,
         "channel": "profile",
     }
+    # The member's data export says under which notice each consent was given.
+    exported = alice.get("/me/export").json()
+    (row,) = [c for c in exported["consents"] if c["purpose"] == "research"]
+    assert row["source"] == "profile"
+    assert row["notice"] == {
+        "programme_id": world.programme.id,
+        "version": 1,
+        "published_at": v1.published_at.isoformat(),
+        "url": f"/privacy/notices/{v1.id}",
+    }
 
 
 def test_the_survey_consent_page_links_the_notice(as_user, session, world) -> None:
