@@ -216,6 +216,7 @@ def _register_optional() -> None:
         ("diaspora.match_cli", "match_app", "match"),
         ("diaspora.survey_cli", "survey_app", "survey"),
         ("diaspora.taxonomy.cli", "taxonomy_app", "taxonomy"),
+        ("diaspora.retention.cli", "retention_app", "retention"),
     ):
         try:
             sub = getattr(__import__(module, fromlist=[attr]), attr)

@@ -20,9 +20,11 @@ from diaspora.audit.models import AuditEvent
 from diaspora.consent.models import Consent, Purpose
 from diaspora.institutions.models import Institution, Programme
 from diaspora.members.models import MemberIdentity, MemberLanguage, MemberProfile, MemberSkill
+from diaspora.notices.models import PrivacyNotice
 from diaspora.outbox.models import OutboxMessage
 from diaspora.placements.models import PlacementRequest, RequestStatus, ShortlistEntry
 from diaspora.responses.models import Response, Survey, SurveyVersion
+from diaspora.retention.models import RetentionSetting
 from diaspora.taxonomy.models import SkillConcept
 
 __all__ = [
@@ -45,10 +47,12 @@ __all__ = [
     "OutboxMessage",
     "PasswordReset",
     "PlacementRequest",
+    "PrivacyNotice",
     "Programme",
     "Purpose",
     "RequestStatus",
     "Response",
+    "RetentionSetting",
     "Role",
     "ShortlistEntry",
     "SkillConcept",

@@ -67,6 +67,56 @@ PROGRAMMES: list[dict[str, Any]] = [
     },
 ]
 
+# Who answers for each programme's data, and on what legal basis (the demo's notices).
+NOTICES: dict[str | None, dict[str, str]] = {
+    None: {
+        "controller": "International Organization for Migration (IOM), demo mission",
+        "contact": "privacy@demo.example, IOM demo mission, 17 route des Morillons, Geneva",
+        "dpo": "IOM Data Protection Unit, dataprotection@demo.example",
+        "legal_basis": "consent",
+    },
+    "MIDA-GH-HEALTH": {
+        "controller": "Ministry of Health of Ghana with the IOM mission in Accra (joint controllers)",
+        "contact": "mida-gh@demo.example, IOM Ghana, Accra",
+        "dpo": "Data-protection officer, Ministry of Health, Accra: dpo-moh@demo.example",
+        "legal_basis": "public_task",
+        "legal_basis_note": "Mapping the health diaspora is a task of the Ministry of Health "
+        "under its human-resources-for-health mandate; matching, contact, sharing and "
+        "research still need your consent.",
+    },
+    "TRQN": {
+        "controller": "IOM mission in The Hague (TRQN programme)",
+        "contact": "trqn@demo.example, IOM The Hague",
+        "dpo": "IOM Data Protection Unit, dataprotection@demo.example",
+        "legal_basis": "consent",
+    },
+    "MIDWEB": {
+        "controller": "IOM mission in Rome (MIDWEB programme)",
+        "contact": "midweb@demo.example, IOM Rome",
+        "dpo": "IOM Data Protection Unit, dataprotection@demo.example",
+        "legal_basis": "consent",
+    },
+    "GUYD": {
+        "controller": "Government of Guyana, Ministry of Foreign Affairs, with IOM Georgetown",
+        "contact": "guyd@demo.example, IOM Georgetown",
+        "dpo": "",
+        "legal_basis": "public_task",
+        "legal_basis_note": "The diaspora mapping is a public task of the Ministry of "
+        "Foreign Affairs; every use beyond the mapping needs your consent.",
+    },
+}
+
+
+def load_demo_notices(*, session: Session, admin: Any, programmes: dict[str, Any]) -> None:
+    """A published privacy notice for the platform and for every demo programme."""
+    from diaspora.notices import service as notices
+
+    for code, own in NOTICES.items():
+        programme_id = programmes[code].id if code else None
+        data = {**notices.defaults(session=session, programme_id=programme_id), **own}
+        notices.publish(session=session, actor=admin, programme_id=programme_id, data=data)
+
+
 INSTITUTIONS: list[dict[str, Any]] = [
     {
         "name": "Ministry of Health, Ghana",
@@ -1005,6 +1055,7 @@ def load_demo(
         role=Role.admin,
         display_name="Demo Admin",
     )
+    load_demo_notices(session=session, admin=admin, programmes=progs)
     staff = accounts.create_user(
         session=session,
         actor=None,
@@ -1107,7 +1158,7 @@ def load_demo(
             actor=None,
             member_id=profile.id or 0,
             choices=rec["consents"],
-            source="demo",
+            channel="demo",
             commit=False,
         )
         profile_ids.append(profile.id or 0)

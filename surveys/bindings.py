@@ -154,3 +154,31 @@ def _language_children(children: Any) -> tuple[str | None, str | None]:
     code = next((c.name for c in children if getattr(c, "bind", None) == "languages.code"), None)
     level = next((c.name for c in children if getattr(c, "bind", None) == "languages.level"), None)
     return code, level
+
+
+def consent_answers(definition: Definition, state: Mapping[str, bool]) -> dict[str, Any]:
+    """Answers to the consent questions that say `state` (purpose -> given), for pre-filling
+    a form from the member's current consents.  A question whose choices cannot say the
+    state maps to None (leave it unanswered, so the member chooses)."""
+    answers: dict[str, Any] = {}
+    for field in definition.fields():
+        target = field.question.bind or ""
+        if not target.startswith(CONSENT_PREFIX) or field.repeats:
+            continue
+        purpose = target[len(CONSENT_PREFIX) :]
+        if purpose in state:
+            answers[field.question.name] = _consent_value(
+                definition, field.question, state[purpose]
+            )
+    return answers
+
+
+def _consent_value(definition: Definition, question: Question, given: bool) -> Any:
+    if question.list_name:
+        for choice in definition.choices_for(question):
+            if _truthy(choice.name) == given:
+                return choice.name
+        return None
+    if question.type in ("select_one", "select_multiple", "acknowledge"):
+        return None
+    return "yes" if given else "no"

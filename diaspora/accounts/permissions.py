@@ -35,6 +35,7 @@ STAFF_VERBS = {
     "audit.read",
 }
 ADMIN_VERBS = STAFF_VERBS | {"user.manage", "programme.manage", "institution.manage"}
+ADMIN_VERBS |= {"privacy.manage", "retention.manage"}  # notices, retention periods, purges
 
 ROLE_VERBS: dict[str, frozenset[str]] = {
     Role.member: frozenset(MEMBER_VERBS),

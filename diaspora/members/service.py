@@ -397,7 +397,7 @@ def export_data(*, session: Session, actor: User, member_id: int) -> dict[str, A
         "profile": profile.model_dump(mode="json"),
         "identity": ident.model_dump(mode="json") if ident else {},
         "consents": [
-            c.model_dump(mode="json")
+            {**c.model_dump(mode="json"), "notice": _notice_ref(session, c.notice_id)}
             for c in session.exec(select(Consent).where(Consent.member_id == member_id))
         ],
         "responses": [
@@ -423,6 +423,21 @@ def export_data(*, session: Session, actor: User, member_id: int) -> dict[str, A
     return data
 
 
+def _notice_ref(session: Session, notice_id: int | None) -> dict[str, Any] | None:
+    """Which privacy notice a consent was given under: programme, version, where to read it."""
+    from diaspora.notices.models import PrivacyNotice
+
+    notice = session.get(PrivacyNotice, notice_id) if notice_id else None
+    if notice is None:
+        return None
+    return {
+        "programme_id": notice.programme_id,
+        "version": notice.version,
+        "published_at": notice.published_at.isoformat(),
+        "url": f"/privacy/notices/{notice.id}",
+    }
+
+
 def export_archive(*, session: Session, actor: User, member_id: int) -> bytes:
     """The data export as a zip: `my-data.json` and every file the member uploaded."""
     import io
@@ -442,18 +457,33 @@ def export_archive(*, session: Session, actor: User, member_id: int) -> bytes:
     return buffer.getvalue()
 
 
-def erase(*, session: Session, actor: User, member_id: int) -> MemberProfile:
-    """Erase identity and free text, keep coarse attributes and assignment facts."""
-    from diaspora.accounts.service import _revoke_all
-    from diaspora.consent.service import set_consents
-    from diaspora.responses.attachments import delete_for_member
-    from diaspora.responses.models import Response
+def erase(
+    *, session: Session, actor: User | None, member_id: int, reason: str = "request"
+) -> MemberProfile:
+    """Erase identity and free text, keep coarse attributes and assignment facts.
 
-    profile = get(session=session, actor=actor, member_id=member_id)
-    if profile.user_id != actor.id and actor.role != Role.admin:
-        raise Forbidden("Only the member or an admin can erase a profile.")
+    The one way a member is erased: by themself, by an admin, or by the retention
+    purge (`actor` None, the system, with `reason="retention"`).  Beyond the profile it
+    removes every row that names them (see `members.erasure`), so nothing identifying
+    is left in mail, sign-in records, answers or audit details.
+    """
+    from diaspora.accounts.models import User as UserModel
+    from diaspora.consent.models import Channel
+    from diaspora.consent.service import set_consents
+    from diaspora.members import erasure
+    from diaspora.responses.attachments import delete_for_member
+
+    if actor is None:
+        profile = session.get(MemberProfile, member_id)
+        if profile is None:
+            raise NotFound("No such member.")
+    else:
+        profile = get(session=session, actor=actor, member_id=member_id)
+        if profile.user_id != actor.id and actor.role != Role.admin:
+            raise Forbidden("Only the member or an admin can erase a profile.")
     if profile.erased_at is not None:
         return profile
+    who = erasure.collect(session, member_id)
     ident = session.get(MemberIdentity, member_id)
     if ident is not None:
         ident.first_name = ident.last_name = ident.email = ident.phone = ""
@@ -461,15 +491,12 @@ def erase(*, session: Session, actor: User, member_id: int) -> MemberProfile:
         session.add(ident)
     profile.residence_city = profile.occupation_title = profile.education_field = ""
     profile.professional_associations = profile.priorities = profile.heard_about = ""
+    profile.preferred_duration = ""
     profile.skills = []
     profile.birth_year = (profile.birth_year // 10) * 10 if profile.birth_year else None
     profile.erased_at = utcnow()
     session.exec(delete(MemberSkill).where(col(MemberSkill.member_id) == member_id))  # type: ignore[call-overload]
     delete_for_member(session=session, member_id=member_id)  # uploaded files go with the answers
-    for response in session.exec(select(Response).where(Response.member_id == member_id)):
-        response.answers = {}
-        response.resume_token_hash = None
-        session.add(response)
     set_consents(
         session=session,
         actor=actor,
@@ -480,20 +507,27 @@ def erase(*, session: Session, actor: User, member_id: int) -> MemberProfile:
             "share_with_institution": False,
             "research": False,
         },
+        channel=Channel.retention if reason == "retention" else Channel.erasure,
         commit=False,
     )
     if profile.user_id is not None:
-        user = session.get(User, profile.user_id)
+        user = session.get(UserModel, profile.user_id)
         if user is not None:
             user.email = f"erased-{profile.id}@invalid.example"
             user.display_name = ""
             user.password_hash = ""
             user.is_active = False
             session.add(user)
-            _revoke_all(session, user.id or 0)
+    erasure.remove_traces(session, who)
     session.add(profile)
+    swept = erasure.sweep(session, who)
     record(
-        session=session, actor=actor, action="member.erase", entity="member", entity_id=member_id
+        session=session,
+        actor=actor,
+        action="member.erase",
+        entity="member",
+        entity_id=member_id,
+        details={"reason": reason, "mentions_removed": swept},
     )
     session.commit()
     return profile

@@ -19,8 +19,8 @@ from sqlmodel import Session, SQLModel
 
 from diaspora.accounts.models import User
 from diaspora.analytics.summary import note_members
-from diaspora.consent.models import Consent
-from diaspora.consent.service import NOTICE_VERSION, set_consents
+from diaspora.consent.models import Channel, Consent
+from diaspora.consent.service import set_consents
 from diaspora.db import RowWriter
 from diaspora.errors import ValidationFailed
 from diaspora.members import service as members
@@ -113,8 +113,13 @@ def apply(
     member_id: int,
     version_id: int,
     source: str,
+    channel: Channel,
 ) -> None:
-    """Update the profile and consents from a submission (the caller commits)."""
+    """Update the profile and consents from a submission (the caller commits).
+
+    `channel` says who stated the consent answers: the member in the app (a choice
+    of theirs), or an import, API client or staff correction (which never give back a
+    purpose the member withdrew; see `consent.set_consents`)."""
     data = profile_data(definition, answers)
     if data:
         members.update_profile(
@@ -132,13 +137,26 @@ def apply(
             actor=actor,
             member_id=member_id,
             choices=consents,
-            source=source,
+            channel=channel,
+            notice_id=notice_for_version(session, version_id),
             commit=False,
         )
     profile = session.get(MemberProfile, member_id)
     if profile is not None:
         profile.survey_version_id = version_id
         session.add(profile)
+
+
+def notice_for_version(session: Session, version_id: int) -> int | None:
+    """The privacy notice a respondent of this survey version is shown now (that of the
+    survey's programme, else the platform's)."""
+    from diaspora.notices import service as notices
+    from diaspora.responses.models import Survey, SurveyVersion
+
+    version = session.get(SurveyVersion, version_id)
+    survey = session.get(Survey, version.survey_id) if version else None
+    found = notices.current(session=session, programme_id=survey.programme_id if survey else None)
+    return found.id if found else None
 
 
 @cache
@@ -243,6 +261,7 @@ def insert_members(
     now: datetime,
     audit: list[dict[str, Any]],
     writer: RowWriter | None = None,
+    notice_id: int | None = None,
 ) -> list[int]:
     """Insert new members (profiles, identities, skills, languages, consents) with one
     multi-row statement per table whatever their number; returns their ids in order.
@@ -265,6 +284,7 @@ def insert_members(
     skills: list[dict[str, Any]] = []
     languages: list[dict[str, Any]] = []
     consents: list[dict[str, Any]] = []
+    channel = Channel.survey_api if source.endswith("api") else Channel.import_
     for member_id, member, row in zip(ids, new, rows, strict=True):
         identities.append({"member_id": member_id, "birth_date": None, **member.identity})
         skills.extend(
@@ -279,19 +299,24 @@ def insert_members(
             {
                 "member_id": member_id,
                 "purpose": purpose,
-                "notice_version": NOTICE_VERSION,
+                "notice_id": notice_id,
                 "given_at": now,
                 "withdrawn_at": None,
-                "source": source[:20],
+                "source": channel.value,
             }
             for purpose in member.consents
         )
         # One event per new member says what the member and consent services' several
         # events say (created, fields set, consents given under which notice): an
         # import of 100,000 rows writes 100,000 audit rows instead of ~700,000.
-        details = {"source": source, "fields": member.fields, "consents": member.consents}
+        details: dict[str, Any] = {
+            "source": source,
+            "fields": member.fields,
+            "consents": member.consents,
+        }
         if member.consents:
-            details["notice"] = NOTICE_VERSION
+            details["notice"] = notice_id
+            details["channel"] = channel.value
         audit.append(audit_row(actor, "member.create", "member", member_id, details, now))
     for model, batch in (
         (MemberIdentity, identities),

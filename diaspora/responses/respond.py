@@ -27,12 +27,14 @@ from diaspora.accounts.permissions import is_staff, require
 from diaspora.audit.models import AuditEvent
 from diaspora.audit.service import record
 from diaspora.common import new_token, token_hash, utcnow
+from diaspora.consent import service as consent
+from diaspora.consent.models import Channel
 from diaspora.db import RowWriter
 from diaspora.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from diaspora.members import service as members
 from diaspora.members.models import MemberIdentity, MemberProfile
 from diaspora.outbox.service import enqueue
-from diaspora.responses import attachments
+from diaspora.responses import attachments, consents
 from diaspora.responses import form as pageform
 from diaspora.responses import profile as bridge
 from diaspora.responses.definitions import load_definition
@@ -191,6 +193,11 @@ def start(*, session: Session, actor: User, restart: bool = False) -> Response:
     if previous is not None and previous.version_id == version.id and previous.answers:
         # Answering again starts from the last answers, so updating is quick.
         answers = dict(previous.answers)
+    # Consent questions say what the member holds *now*, never an older answer: else
+    # submitting would give back a purpose withdrawn on the profile page since.
+    held = consent.state(session=session, member_id=profile.id or 0, every=bool(answers))
+    if held:
+        answers = consents.with_consents(load_definition(session, version.id or 0), answers, held)
     response = Response(
         survey_id=survey.id or 0,
         version_id=version.id or 0,
@@ -355,6 +362,7 @@ def submit(
         member_id=response.member_id or 0,
         version_id=response.version_id,
         source="survey-web",
+        channel=Channel.survey,
     )
     now = utcnow()
     response.answers = answers
@@ -643,6 +651,7 @@ def store_new_members(
         now=now,
         audit=audit,
         writer=writer,
+        notice_id=bridge.notice_for_version(session, ref.version_id),
     )
     rows = [
         _response_row(
@@ -710,6 +719,9 @@ def store_submission(
         member_id=member_id,
         version_id=ref.version_id,
         source=f"survey-{source}",
+        # A complete submission through the API is the client's, not an answer the
+        # member changed on a form pre-filled with their consents.
+        channel=Channel.survey_api if source == Source.web else Channel.import_,
     )
     row = _response_row(
         ref, member_id, member_user.id, answers, source, external_id, submitted_at, now

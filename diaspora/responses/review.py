@@ -13,6 +13,7 @@ from diaspora.accounts.models import User
 from diaspora.accounts.permissions import require
 from diaspora.audit.service import record
 from diaspora.common import utcnow
+from diaspora.consent.models import Channel
 from diaspora.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from diaspora.members.models import MemberProfile
 from diaspora.responses import attachments
@@ -286,6 +287,7 @@ def correct(
             member_id=profile.id or 0,
             version_id=response.version_id,
             source="survey-correction",
+            channel=Channel.correction,
         )
     response.answers = answers
     response.updated_at = utcnow()

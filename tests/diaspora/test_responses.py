@@ -823,7 +823,7 @@ def test_a_kobo_post_is_idempotent_and_creates_a_profile_without_account(session
 def test_a_new_member_from_a_submission_matches_the_member_services(session, world) -> None:
     """new_member + insert_members write in a few statements what the member and consent
     services would."""
-    from diaspora.consent.models import Consent
+    from diaspora.consent.models import Channel, Consent
     from diaspora.members import service as members
     from diaspora.members.models import MemberLanguage, MemberSkill
     from diaspora.responses import profile as bridge
@@ -848,6 +848,7 @@ def test_a_new_member_from_a_submission_matches_the_member_services(session, wor
         member_id=slow.id or 0,
         version_id=version.id or 0,
         source="survey-api",
+        channel=Channel.survey_api,
     )
     session.commit()
     fast = session.get(MemberProfile, fast_id)
@@ -864,7 +865,7 @@ def test_a_new_member_from_a_submission_matches_the_member_services(session, wor
     for model, fields in (
         (MemberSkill, ("label", "concept_id")),
         (MemberLanguage, ("code", "level")),
-        (Consent, ("purpose", "notice_version", "withdrawn_at", "source")),
+        (Consent, ("purpose", "notice_id", "withdrawn_at", "source")),
     ):
         assert rows(model, fast.id, *fields) == rows(model, slow.id, *fields)
 

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Body
 
 from diaspora.consent import service as consent
+from diaspora.consent.models import Channel
 from diaspora.members import service as members
 from web.api.schemas import ConsentsIn, ProfilePublic
 from web.deps import CurrentUser, MemberUser, SessionDep, StaffUser
@@ -46,7 +47,11 @@ def my_consents(session: SessionDep, user: MemberUser) -> dict[str, Any]:
 def set_my_consents(body: ConsentsIn, session: SessionDep, user: MemberUser) -> dict[str, Any]:
     profile = members.get_own(session=session, actor=user)
     active = consent.set_consents(
-        session=session, actor=user, member_id=profile.id or 0, choices=body.consents
+        session=session,
+        actor=user,
+        member_id=profile.id or 0,
+        choices=body.consents,
+        channel=Channel.api,
     )
     return {"consents": {p: p in active for p in consent.PURPOSES}}
 

@@ -22,6 +22,7 @@ MODULES = (
     "survey",
     "staff_surveys",
     "dashboard",
+    "privacy",
 )
 
 

@@ -18,8 +18,3 @@ def home(request: Request, session: SessionDep, user: OptionalUser) -> Response:
         return render(request, "home/anonymous.html")
     summary = home_service.summary(session=session, actor=user)
     return render(request, f"home/{user.role}.html", {"summary": summary})
-
-
-@router.get("/privacy")
-def privacy(request: Request) -> Response:
-    return render(request, "privacy.html")

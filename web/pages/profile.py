@@ -8,9 +8,11 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from diaspora.consent import service as consent
+from diaspora.consent.models import Channel
 from diaspora.errors import Conflict, ValidationFailed
 from diaspora.members import service as members
 from diaspora.members.models import CONTRIBUTIONS
+from diaspora.notices import service as notices
 from diaspora.vocab import CEFR_LEVELS, GENDERS, ISCED_LEVELS, MODES, SECTORS
 from web.deps import MemberUser, SessionDep
 from web.pages.forms import form_dict
@@ -34,6 +36,7 @@ def _profile_context(session: SessionDep, user: MemberUser) -> dict:
     ident = members.identity(session=session, actor=user, member_id=profile.id or 0)
     active = consent.active_purposes(session=session, member_id=profile.id or 0)
     return {
+        "notice": notices.current(session=session, programme_id=profile.programme_id),
         "profile": profile,
         "identity": ident,
         "active": active,
@@ -85,11 +88,15 @@ async def set_consents(request: Request, session: SessionDep, user: MemberUser) 
     data = await form_dict(request, lists=("purpose",))
     profile = members.get_own(session=session, actor=user)
     chosen = set(data["purpose"])
+    shown = str(data.get("notice_id", ""))
     consent.set_consents(
         session=session,
         actor=user,
         member_id=profile.id or 0,
         choices={p: p in chosen for p in consent.PURPOSES},
+        channel=Channel.profile,
+        # The version the form showed (a newer one may have been published since).
+        notice_id=int(shown) if shown.isdigit() and len(shown) < 12 else None,
     )
     return RedirectResponse("/me?saved=1#consents", status_code=303)
 

@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 
 from diaspora.config import Settings
 from diaspora.errors import NotFound, ValidationFailed
-from diaspora.responses import attachments, respond
+from diaspora.responses import attachments, consents, respond
 from diaspora.responses import form as pageform
 from diaspora.responses.definitions import load_definition
 from diaspora.responses.models import Response as SurveyResponse
@@ -231,6 +231,9 @@ def _render_page(
         file_limit=attachments.size_text(request.app.state.settings.max_attachment_bytes),
         **file_context(session, draft),
     )
+    if consents.asks_consent(definition, pageform.page_names(pages(definition)[index])):
+        ctx["privacy_notice"] = consents.shown_notice(session, draft.version_id)
+        ctx["asks_consent"] = True
     response = render(request, template, ctx, status_code=status_code)
     return _remember_language(request, response)
 
@@ -253,6 +256,8 @@ def landing(request: Request, session: SessionDep, user: OptionalUser) -> Respon
     if user is not None and user.role == "member":
         ctx["draft"] = _draft(session, user)
         ctx["submitted"] = respond.last_submitted(session=session, actor=user)
+    if found is not None:
+        ctx["privacy_notice"] = consents.shown_notice(session, found[1].id or 0)
     ctx["sent"] = request.query_params.get("sent") == "1"
     ctx["saved"] = request.query_params.get("saved") == "1"
     return _remember_language(request, render(request, "survey/landing.html", ctx))

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 15:15:18.073694
+Create Date: 2026-12-04 18:04:20.169723
 """
 
 from collections.abc import Sequence
@@ -383,6 +383,50 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_placement_request_status"), ["status"], unique=False)
 
     op.create_table(
+        "privacy_notice",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("programme_id", sa.Integer(), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("controller", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+        sa.Column("contact", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+        sa.Column("dpo", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+        sa.Column("purposes", sa.JSON(), nullable=False),
+        sa.Column("legal_basis", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("legal_basis_note", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("recipients", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("retention", sa.JSON(), nullable=False),
+        sa.Column("retention_note", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("rights", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("published_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("published_by", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["programme_id"],
+            ["programme.id"],
+            name=op.f("fk_privacy_notice_programme_id_programme"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["published_by"], ["user.id"], name=op.f("fk_privacy_notice_published_by_user")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_privacy_notice")),
+        sa.UniqueConstraint("programme_id", "version", name=op.f("uq_privacy_notice_programme_id")),
+    )
+    with op.batch_alter_table("privacy_notice", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_privacy_notice_programme_id"), ["programme_id"], unique=False
+        )
+
+    op.create_table(
+        "retention_setting",
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("days", sa.Integer(), nullable=False),
+        sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("updated_by", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["updated_by"], ["user.id"], name=op.f("fk_retention_setting_updated_by_user")
+        ),
+        sa.PrimaryKeyConstraint("kind", name=op.f("pk_retention_setting")),
+    )
+    op.create_table(
         "survey",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("slug", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
@@ -490,17 +534,21 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("member_id", sa.Integer(), nullable=False),
         sa.Column("purpose", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-        sa.Column("notice_version", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("notice_id", sa.Integer(), nullable=True),
         sa.Column("given_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("withdrawn_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.ForeignKeyConstraint(
             ["member_id"], ["member_profile.id"], name=op.f("fk_consent_member_id_member_profile")
         ),
+        sa.ForeignKeyConstraint(
+            ["notice_id"], ["privacy_notice.id"], name=op.f("fk_consent_notice_id_privacy_notice")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_consent")),
     )
     with op.batch_alter_table("consent", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_consent_member_id"), ["member_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_consent_notice_id"), ["notice_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_consent_purpose"), ["purpose"], unique=False)
 
     op.create_table(
@@ -732,6 +780,7 @@ def downgrade() -> None:
     op.drop_table("member_identity")
     with op.batch_alter_table("consent", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_consent_purpose"))
+        batch_op.drop_index(batch_op.f("ix_consent_notice_id"))
         batch_op.drop_index(batch_op.f("ix_consent_member_id"))
 
     op.drop_table("consent")
@@ -753,6 +802,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_survey_slug"))
 
     op.drop_table("survey")
+    op.drop_table("retention_setting")
+    with op.batch_alter_table("privacy_notice", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_privacy_notice_programme_id"))
+
+    op.drop_table("privacy_notice")
     with op.batch_alter_table("placement_request", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_placement_request_status"))
         batch_op.drop_index(batch_op.f("ix_placement_request_sector"))
