@@ -2,8 +2,10 @@
 
 from diaspora.accounts.models import (
     AccessToken,
+    EmailVerification,
     LoginAttempt,
     PasswordReset,
+    RateEvent,
     Role,
     User,
     UserSession,
@@ -36,6 +38,7 @@ __all__ = [
     "AssignmentStatus",
     "AuditEvent",
     "Consent",
+    "EmailVerification",
     "Institution",
     "LoginAttempt",
     "MemberIdentity",
@@ -47,6 +50,7 @@ __all__ = [
     "PlacementRequest",
     "Programme",
     "Purpose",
+    "RateEvent",
     "RequestStatus",
     "Response",
     "Role",
