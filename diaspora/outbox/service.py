@@ -169,7 +169,8 @@ def _deliver_one(session: Session, settings: Settings, message: OutboxMessage) -
         # The hash is stored before the message leaves, so the link works when it arrives.
         session.commit()
         body = body.replace(SECRET, token)
-    email = _email(settings, message, body)
+    # The sink is read by a person in a text editor: plain 8-bit text, links unbroken.
+    email = _email(settings, message, body, readable=not settings.smtp_host)
     if settings.smtp_host:
         try:
             _send_smtp(settings, email)
@@ -193,7 +194,9 @@ def _deliver_one(session: Session, settings: Settings, message: OutboxMessage) -
     session.commit()
 
 
-def _email(settings: Settings, message: OutboxMessage, body: str) -> EmailMessage:
+def _email(
+    settings: Settings, message: OutboxMessage, body: str, *, readable: bool = False
+) -> EmailMessage:
     email = EmailMessage()
     email["From"] = settings.smtp_from
     email["To"] = message.to_address
@@ -201,7 +204,10 @@ def _email(settings: Settings, message: OutboxMessage, body: str) -> EmailMessag
     email["Date"] = format_datetime(utcnow())
     email["Message-ID"] = make_msgid(domain="diaspora.local")
     email["X-Diaspora-Kind"] = message.kind
-    email.set_content(body)
+    if readable:
+        email.set_content(body, cte="8bit")
+    else:
+        email.set_content(body)
     return email
 
 
