@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     # another address still works.
     login_max_failures: int = 5
     login_address_max_failures: int = 20
+    # Failures for one account from anywhere, after which addresses that never signed in
+    # to it successfully wait too (guesses spread over many addresses).
+    login_account_max_failures: int = 50
     login_window_minutes: int = 15
     login_max_delay_seconds: int = 900
     # Registration and forgot-password, per hour: per email (answered as if sent) and per

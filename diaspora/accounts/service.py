@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, timedelta
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import delete, or_, update
 from sqlmodel import Session, col, func, select
 
 from diaspora.accounts import passwords
@@ -172,6 +172,8 @@ def _over_limit(session: Session, bucket: str, key: str, limit: int, minutes: in
     if n >= limit:
         return True
     session.add(RateEvent(bucket=bucket, key_hash=hashed))
+    # Events older than every window are worthless: keep the table small (indexed on `at`).
+    session.execute(delete(RateEvent).where(col(RateEvent.at) < utcnow() - timedelta(days=1)))
     return False
 
 
@@ -362,6 +364,7 @@ def login_delay(
     address: str,
     max_failures: int = 5,
     address_max_failures: int = 20,
+    account_max_failures: int = 50,
     window_minutes: int = 15,
     max_delay_seconds: int = 900,
 ) -> int:
@@ -369,7 +372,9 @@ def login_delay(
 
     Keyed on the account *and* the address, so failures from elsewhere never delay the
     owner; and on the address alone, so one address guessing many accounts slows itself
-    only. A success for the pair clears its failures.
+    only. A success for the pair clears its failures. Against guesses spread over many
+    addresses, an account with `account_max_failures` recent failures delays addresses
+    that never signed in to it successfully; the owner's usual addresses are not slowed.
     """
     now = utcnow()
     since = now - timedelta(minutes=window_minutes)
@@ -401,7 +406,16 @@ def login_delay(
         cap=max_delay_seconds,
         address=address,
     )
-    return max(pair, anywhere)
+    account = 0
+    if last_ok is None:  # this address never signed in to this account
+        account = _wait_left(
+            session,
+            since=now - timedelta(minutes=window_minutes),
+            free=account_max_failures,
+            cap=max_delay_seconds,
+            email=email,
+        )
+    return max(pair, anywhere, account)
 
 
 def authenticate(
@@ -412,6 +426,7 @@ def authenticate(
     address: str = "",
     max_failures: int = 5,
     address_max_failures: int = 20,
+    account_max_failures: int = 50,
     window_minutes: int = 15,
     max_delay_seconds: int = 900,
 ) -> User:
@@ -424,6 +439,7 @@ def authenticate(
         address=address,
         max_failures=max_failures,
         address_max_failures=address_max_failures,
+        account_max_failures=account_max_failures,
         window_minutes=window_minutes,
         max_delay_seconds=max_delay_seconds,
     )

@@ -172,6 +172,23 @@ def test_many_failures_from_one_address_slow_that_address_only(app, session, wor
     assert _login(_from(app, "198.51.100.8"), "bob@example.org") == 303
 
 
+def test_guesses_spread_over_many_addresses_slow_new_addresses_not_the_owners(
+    app, session, world
+) -> None:
+    home = _from(app, "198.51.100.20")
+    assert _login(home, "alice@example.org") == 303  # the owner's usual address
+    # 50 failures from 50 addresses (a botnet): no pair or address reaches its own limit...
+    session.add_all(
+        LoginAttempt(email="alice@example.org", address=f"203.0.113.{i}", success=False)
+        for i in range(50)
+    )
+    session.commit()
+    # ...but a new address now waits for this account, while the owner's address does not.
+    assert _login(_from(app, "203.0.113.200"), "alice@example.org") == 429
+    assert _login(home, "alice@example.org") == 303
+    assert _login(_from(app, "203.0.113.201"), "bob@example.org") == 303  # other accounts: no
+
+
 def test_the_delay_passes_and_grows_with_further_failures(app, session, world) -> None:
     c = _from(app, "203.0.113.77")
     for _ in range(5):

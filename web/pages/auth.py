@@ -32,6 +32,7 @@ async def login(request: Request, session: SessionDep, settings: SettingsDep) ->
             address=client_address(request),
             max_failures=settings.login_max_failures,
             address_max_failures=settings.login_address_max_failures,
+            account_max_failures=settings.login_account_max_failures,
             window_minutes=settings.login_window_minutes,
             max_delay_seconds=settings.login_max_delay_seconds,
         )
