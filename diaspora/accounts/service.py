@@ -41,6 +41,7 @@ VERIFY_DAYS = 7
 # Checked at every API call, written at most this often (a write per call would serialise
 # SQLite readers and cost PostgreSQL a row version per request).
 TOKEN_TOUCH_SECONDS = 60
+LOGIN_HISTORY_DAYS = 90
 
 
 def normalise_email(email: str) -> str:
@@ -454,6 +455,13 @@ def authenticate(
     else:
         ok = passwords.verify_password(password, user.password_hash) and user.is_active
     session.add(LoginAttempt(email=email, address=address, success=ok))
+    # Sign-in history holds emails and addresses: keep only what the delays need (a
+    # success from an address counts as "known" for LOGIN_HISTORY_DAYS).
+    session.execute(
+        delete(LoginAttempt).where(
+            col(LoginAttempt.at) < utcnow() - timedelta(days=LOGIN_HISTORY_DAYS)
+        )
+    )
     if not ok or user is None:
         session.commit()
         raise Unauthorized(WRONG_CREDENTIALS)
