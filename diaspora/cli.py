@@ -86,17 +86,66 @@ def users_create(
 
 
 @users_app.command("token")
-def users_token(email: str, name: str = typer.Option("cli", "--name")) -> None:
+def users_token(
+    email: str,
+    name: str = typer.Option("cli", "--name", help="What the token is for (shown in lists)."),
+    days: int | None = typer.Option(
+        None, "--days", help="Days until it expires (default DIASPORA_TOKEN_DAYS, 90)."
+    ),
+) -> None:
     """Issue a personal access token for API clients (printed once)."""
     from diaspora.accounts import service as accounts
 
-    with session_scope(make_engine(_settings().resolved_database_url)) as session:
+    settings = _settings()
+    with session_scope(make_engine(settings.resolved_database_url)) as session:
         user = accounts.get_by_email(session=session, email=email)
         if user is None or not user.is_active:
             fail(f"no active user with email {email}")
             return
-        token = accounts.issue_token(session=session, user=user, name=name)
+        try:
+            token = accounts.issue_token(
+                session=session,
+                user=user,
+                name=name,
+                days=days if days is not None else settings.token_days,
+            )
+        except ValidationFailed as exc:
+            fail("; ".join(f"{k}: {v}" for k, v in exc.errors.items()))
+            return
     out.print(token, highlight=False)
+
+
+@users_app.command("tokens")
+def users_tokens(email: str) -> None:
+    """List the personal access tokens of an account (never their values)."""
+    from diaspora.accounts import service as accounts
+
+    with session_scope(make_engine(_settings().resolved_database_url)) as session:
+        user = accounts.get_by_email(session=session, email=email)
+        if user is None:
+            fail(f"no user with email {email}")
+            return
+        tokens = accounts.list_tokens(session=session, actor=None, user_id=user.id)
+        if not tokens:
+            out.print(f"{email} has no tokens")
+        for t in tokens:
+            state = "revoked" if t.revoked_at else "active"
+            expires = t.expires_at.strftime("%Y-%m-%d") if t.expires_at else "never"
+            used = t.last_used_at.strftime("%Y-%m-%d %H:%M") if t.last_used_at else "never"
+            out.print(
+                f"{t.id:>6}  {t.name:24}  {state:8}  expires {expires}  last used {used}",
+                highlight=False,
+            )
+
+
+@users_app.command("revoke-token")
+def users_revoke_token(token_id: int = typer.Argument(..., min=1, max=2**63 - 1)) -> None:
+    """Revoke one personal access token by its id (see `diaspora users tokens EMAIL`)."""
+    from diaspora.accounts import service as accounts
+
+    with session_scope(make_engine(_settings().resolved_database_url)) as session:
+        tok = accounts.revoke_token(session=session, actor=None, token_id=token_id)
+    out.print(f"token {tok.id} ({tok.name}) revoked")
 
 
 outbox_app = typer.Typer(help="Outgoing messages.", no_args_is_help=True)
@@ -107,7 +156,8 @@ app.add_typer(outbox_app, name="outbox")
 def outbox_deliver(
     loop: int = typer.Option(0, "--loop", help="Keep running, checking every N seconds (0: once)."),
 ) -> None:
-    """Send queued messages by SMTP (DIASPORA_SMTP_HOST), or mark them logged when none is set."""
+    """Send queued messages by SMTP (DIASPORA_SMTP_HOST); without it, in dev/demo, write them
+    to the mail folder (DIASPORA_MAIL_DIR)."""
     import time
 
     from diaspora.outbox.service import deliver_pending
@@ -117,7 +167,10 @@ def outbox_deliver(
     while True:
         with session_scope(engine) as session:
             sent = deliver_pending(session=session, settings=settings)
-        out.print(f"{sent} message(s) {'sent' if settings.smtp_host else 'logged'}")
+        where = "sent" if settings.smtp_host else f"delivered to {settings.resolved_mail_dir}"
+        if not settings.smtp_host and settings.environment == "production":
+            where = "logged (no SMTP: messages with links are held)"
+        out.print(f"{sent} message(s) {where}")
         if loop <= 0:
             return
         time.sleep(loop)
@@ -137,6 +190,8 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     os.environ["DIASPORA_BASE_URL"] = settings.base_url
     if not settings.database_url:
         os.environ["DIASPORA_SQLITE_PATH"] = str(settings.sqlite_path)
+    if settings.mail_dir is not None:
+        os.environ["DIASPORA_MAIL_DIR"] = str(settings.mail_dir)
     get_settings.cache_clear()
     uvicorn.run(
         settings.asgi_app,
@@ -199,6 +254,10 @@ def demo(
 
             reset_demo_passwords(session=session, password=password)
     out.print(f"\n[bold]diaspora demo[/bold] — database {db.resolve()}")
+    if not settings.smtp_host:
+        out.print(
+            f"Mail (password reset, confirmation links…): {settings.resolved_mail_dir.resolve()}"
+        )
     out.print(f"Open [bold]http://{host}:{port}/[/bold] and sign in as:")
     for email, what in DEMO_LOGINS:
         out.print(f"  {email:28} {what}")

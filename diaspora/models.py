@@ -2,8 +2,10 @@
 
 from diaspora.accounts.models import (
     AccessToken,
+    EmailVerification,
     LoginAttempt,
     PasswordReset,
+    RateEvent,
     Role,
     User,
     UserSession,
@@ -38,6 +40,7 @@ __all__ = [
     "AssignmentStatus",
     "AuditEvent",
     "Consent",
+    "EmailVerification",
     "Institution",
     "LoginAttempt",
     "MemberIdentity",
@@ -50,6 +53,7 @@ __all__ = [
     "PrivacyNotice",
     "Programme",
     "Purpose",
+    "RateEvent",
     "RequestStatus",
     "Response",
     "RetentionSetting",

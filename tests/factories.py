@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import re
+import tempfile
 from dataclasses import dataclass
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -11,6 +15,7 @@ from sqlmodel import Session
 
 from diaspora.accounts import service as accounts
 from diaspora.accounts.models import User
+from diaspora.config import Settings
 from diaspora.db import new_session
 from diaspora.institutions import service as institutions
 from diaspora.institutions.models import Institution, Programme
@@ -147,3 +152,48 @@ def csrf(client: TestClient, path: str = "/login") -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert match, f"no csrf token on {path}"
     return match.group(1)
+
+
+@dataclass
+class Mail:
+    """A message as its addressee receives it (secret links rendered)."""
+
+    to: str
+    subject: str
+    kind: str
+    body: str
+
+    def link(self, path: str) -> str:
+        """The first link in the body whose path starts with `path` (host removed)."""
+        match = re.search(r"https?://[^/\s]+(" + re.escape(path) + r"\S*)", self.body)
+        assert match, f"no {path} link in: {self.body}"
+        return match.group(1)
+
+    def token(self) -> str:
+        match = re.search(r"token=([\w-]+)", self.body)
+        assert match, f"no token in: {self.body}"
+        return match.group(1)
+
+
+def deliver_mail(session: Session, kind: str | None = None) -> list[Mail]:
+    """Deliver the outbox to a fresh temporary mail sink; the messages delivered, in order."""
+    from diaspora.outbox.service import deliver_pending
+
+    folder = Path(tempfile.mkdtemp(prefix="diaspora-mail-"))
+    settings = Settings(environment="test", mail_dir=folder, smtp_host=None)
+    deliver_pending(session=session, settings=settings, limit=10_000)
+    mails = []
+    for path in sorted(folder.glob("*.eml")):
+        msg = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+        body = msg.get_body(preferencelist=("plain",))
+        mails.append(
+            Mail(
+                to=str(msg["To"]),
+                subject=str(msg["Subject"]),
+                kind=str(msg["X-Diaspora-Kind"]),
+                body=body.get_content() if body is not None else "",  # type: ignore[union-attr]
+            )
+        )
+        path.unlink()
+    folder.rmdir()
+    return [m for m in mails if kind is None or m.kind == kind]

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import re
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -127,16 +131,45 @@ def _resolve_user(
     return None, None
 
 
+def _deliver_forever(engine: Engine, settings: Settings, stop: threading.Event) -> None:
+    """The outbox sender of a server process (several processes never send one twice)."""
+    from diaspora.outbox.service import deliver_pending
+
+    while not stop.wait(settings.outbox_interval_seconds):
+        try:
+            with new_session(engine) as session:
+                deliver_pending(session=session, settings=settings)
+        except Exception:  # noqa: BLE001 - keep delivering after a transient database error
+            logging.getLogger("diaspora.outbox").exception("outbox delivery failed")
+
+
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     """Build the app; tests pass their own settings and engine."""
     settings = settings or get_settings()
     settings.check_safe()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Mail goes out from the server itself (every outbox_interval_seconds), so a demo
+        # delivers without a second command; tests deliver explicitly.
+        stop = threading.Event()
+        if settings.environment != "test" and settings.outbox_interval_seconds > 0:
+            threading.Thread(
+                target=_deliver_forever,
+                args=(app.state.engine, settings, stop),
+                name="outbox",
+                daemon=True,
+            ).start()
+        yield
+        stop.set()
+
     app = FastAPI(
         title="diaspora API",
         version="1",
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.resolved_database_url)

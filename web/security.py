@@ -47,7 +47,7 @@ def set_session_cookie(request: Request, response: Response, token: str) -> None
         token,
         httponly=True,
         samesite="lax",
-        secure=request.app.state.settings.secure_cookies,
+        secure=bool(request.app.state.settings.secure_cookies),
         path="/",
         max_age=request.app.state.settings.session_hours * 3600,
     )
@@ -66,5 +66,5 @@ def persist_anon_cookie(request: Request, response: Response) -> None:
             httponly=True,
             samesite="lax",
             path="/",
-            secure=request.app.state.settings.secure_cookies,
+            secure=bool(request.app.state.settings.secure_cookies),
         )

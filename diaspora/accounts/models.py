@@ -28,6 +28,10 @@ class User(SQLModel, table=True):
     is_active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
+    # Set when the owner of the address opened a verification (or reset) link, or when an
+    # operator created the account. A self-registered account without it can sign in and
+    # answer the survey, but is not treated as the owner of its address.
+    email_verified_at: datetime | None = None
 
 
 class UserSession(SQLModel, table=True):
@@ -54,6 +58,7 @@ class AccessToken(SQLModel, table=True):
     user_id: int = Field(foreign_key="user.id", index=True)
     name: str = Field(default="", max_length=100)
     created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime | None = None
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
 
@@ -70,10 +75,36 @@ class LoginAttempt(SQLModel, table=True):
 
 
 class PasswordReset(SQLModel, table=True):
+    """A reset link. The token is minted when the message is delivered (see outbox), so
+    `token_hash` stays empty until then; only its hash is ever stored."""
+
     __tablename__ = "password_reset"
     id: int | None = Field(default=None, primary_key=True)
-    token_hash: str = Field(max_length=64, unique=True, index=True)
+    token_hash: str | None = Field(default=None, max_length=64, unique=True, index=True)
     user_id: int = Field(foreign_key="user.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     used_at: datetime | None = None
+
+
+class EmailVerification(SQLModel, table=True):
+    """A link proving that the account's owner reads its address (minted at delivery)."""
+
+    __tablename__ = "email_verification"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str | None = Field(default=None, max_length=64, unique=True, index=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class RateEvent(SQLModel, table=True):
+    """One counted action (register, forgot-password) for rate limits shared by every app
+    process. The key (an address or an email) is stored hashed: it is only compared."""
+
+    __tablename__ = "rate_event"
+    id: int | None = Field(default=None, primary_key=True)
+    bucket: str = Field(max_length=40, index=True)
+    key_hash: str = Field(max_length=64, index=True)
+    at: datetime = Field(default_factory=utcnow, index=True)

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, timedelta
+from typing import Any
 
+from sqlalchemy import delete, or_, update
 from sqlmodel import Session, col, func, select
 
 from diaspora.accounts import passwords
 from diaspora.accounts.models import (
     AccessToken,
+    EmailVerification,
     LoginAttempt,
     PasswordReset,
+    RateEvent,
     Role,
     User,
     UserSession,
@@ -28,10 +32,16 @@ from diaspora.errors import (
     Unauthorized,
     ValidationFailed,
 )
-from diaspora.outbox.service import enqueue
+from diaspora.outbox.service import SECRET, enqueue
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 WRONG_CREDENTIALS = "Wrong email or password."
+RESET_HOURS = 2
+VERIFY_DAYS = 7
+# Checked at every API call, written at most this often (a write per call would serialise
+# SQLite readers and cost PostgreSQL a row version per request).
+TOKEN_TOUCH_SECONDS = 60
+LOGIN_HISTORY_DAYS = 90
 
 
 def normalise_email(email: str) -> str:
@@ -60,9 +70,21 @@ def get_by_email(*, session: Session, email: str) -> User | None:
     return session.exec(select(User).where(User.email == normalise_email(email))).first()
 
 
-def get_all(*, session: Session, actor: User) -> Sequence[User]:
+def get_all(*, session: Session, actor: User, audit: bool = False) -> Sequence[User]:
+    """Every account; `audit=True` when the list is shown to a person (emails are
+    identified data: the read is recorded, without them)."""
     require(actor, "user.create_limited")
-    return session.exec(select(User).order_by(col(User.id))).all()
+    users = session.exec(select(User).order_by(col(User.id))).all()
+    if audit:
+        record(
+            session=session,
+            actor=actor,
+            action="user.list",
+            entity="user",
+            details={"count": len(users)},
+        )
+        session.commit()
+    return users
 
 
 def create_user(
@@ -75,6 +97,8 @@ def create_user(
     institution_id: int | None = None,
     display_name: str = "",
     locale: str = "en",
+    verified: bool = True,
+    commit: bool = True,
 ) -> User:
     """Create an account. `actor=None` is the command line (trusted operator)."""
     from diaspora.institutions.models import Institution
@@ -103,6 +127,8 @@ def create_user(
         institution_id=institution_id,
         display_name=display_name.strip()[:200],
         locale=locale,
+        # An operator or staff member vouches for the address of an account they create.
+        email_verified_at=utcnow() if verified else None,
     )
     session.add(user)
     session.flush()
@@ -118,15 +144,101 @@ def create_user(
         entity_id=user.id,
         details={"role": role},
     )
-    session.commit()
+    if commit:
+        session.commit()
     return user
 
 
+REGISTERED = (
+    "If this address has no account yet, we created one and sent a link to confirm the "
+    "address. Check your mail, then sign in."
+)
+
+
+def _key(value: str) -> str:
+    return token_hash("rate:" + value)
+
+
+def _over_limit(session: Session, bucket: str, key: str, limit: int, minutes: int = 60) -> bool:
+    """Count an action in a rate bucket shared by every app process; True when over."""
+    since = utcnow() - timedelta(minutes=minutes)
+    hashed = _key(key)
+    n = int(
+        session.exec(
+            select(func.count())
+            .select_from(RateEvent)
+            .where(RateEvent.bucket == bucket, RateEvent.key_hash == hashed, RateEvent.at >= since)
+        ).one()
+    )
+    if n >= limit:
+        return True
+    session.add(RateEvent(bucket=bucket, key_hash=hashed))
+    # Events older than every window are worthless: keep the table small (indexed on `at`).
+    session.execute(delete(RateEvent).where(col(RateEvent.at) < utcnow() - timedelta(days=1)))
+    return False
+
+
 def register_member(
-    *, session: Session, email: str, password: str, display_name: str = "", locale: str = "en"
-) -> User:
-    """Self-registration of a diaspora member."""
-    return create_user(
+    *,
+    session: Session,
+    email: str,
+    password: str,
+    display_name: str = "",
+    locale: str = "en",
+    address: str = "",
+    base_url: str = "",
+    per_email_hour: int = 3,
+    per_address_hour: int = 10,
+) -> None:
+    """Self-registration of a diaspora member; the same answer whether the email is known.
+
+    A new address gets an unverified account and a verification link; a known one gets a
+    note to its owner ("someone tried to register with your address"). Either way the
+    caller only learns that mail may have been sent (`REGISTERED`).
+    """
+    email = normalise_email(email)
+    errors: dict[str, str] = {}
+    if not EMAIL_RE.match(email):
+        errors["email"] = "expected an email address like name@example.org"
+    if problem := passwords.password_problem(password):
+        errors["password"] = problem
+    if errors:
+        raise ValidationFailed(errors)
+    if address and _over_limit(session, "register.address", address, per_address_hour):
+        session.commit()
+        raise RateLimited("Too many registrations from your network. Try again in an hour.")
+    if _over_limit(session, "register.email", email, per_email_hour):
+        # Answered as if sent: a limit per email must not tell whether the email exists.
+        passwords.hash_password(password)
+        session.commit()
+        return
+    existing = get_by_email(session=session, email=email)
+    if existing is not None:
+        # Cost what creating an account costs, so timing does not tell either.
+        passwords.hash_password(password)
+        enqueue(
+            session=session,
+            to_address=existing.email,
+            to_user_id=existing.id,
+            kind="account.register_attempt",
+            subject="Someone tried to register with your address",
+            body=(
+                "Someone tried to create a diaspora account with this email address, which "
+                "already has one. If it was you, sign in, or ask for a new password at "
+                f"{base_url.rstrip('/')}/forgot-password\n\n"
+                "If it was not you, you need not do anything: no account was changed."
+            ),
+        )
+        record(
+            session=session,
+            actor=None,
+            action="user.register_attempt",
+            entity="user",
+            entity_id=existing.id,
+        )
+        session.commit()
+        return
+    user = create_user(
         session=session,
         actor=None,
         email=email,
@@ -134,23 +246,177 @@ def register_member(
         role=Role.member,
         display_name=display_name,
         locale=locale,
+        verified=False,
+        commit=False,
+    )
+    _queue_verification(session, user, base_url)
+    session.commit()
+
+
+def _queue_verification(session: Session, user: User, base_url: str) -> None:
+    now = utcnow()
+    for old in session.exec(
+        select(EmailVerification).where(
+            EmailVerification.user_id == user.id, col(EmailVerification.used_at).is_(None)
+        )
+    ):
+        old.used_at = now
+        session.add(old)
+    row = EmailVerification(user_id=user.id or 0, expires_at=now + timedelta(days=VERIFY_DAYS))
+    session.add(row)
+    session.flush()
+    enqueue(
+        session=session,
+        to_address=user.email,
+        to_user_id=user.id,
+        kind="account.verify_email",
+        subject="Confirm your email address for diaspora",
+        body=(
+            "Someone created a diaspora account with this address. If it was you, confirm "
+            f"the address within {VERIFY_DAYS} days:\n\n"
+            f"{base_url.rstrip('/')}/verify-email?token={SECRET}\n\n"
+            "If it was not you, ignore this message: the account stays unconfirmed."
+        ),
+        secret_kind="email_verification",
+        secret_ref=row.id,
     )
 
 
-def _recent_failures(
-    session: Session, *, window_minutes: int, email: str | None = None, address: str | None = None
+def resend_verification(*, session: Session, actor: User, base_url: str) -> None:
+    """A new verification link for the signed-in account (replaces the earlier ones)."""
+    if actor.email_verified_at is not None:
+        raise Conflict("Your email address is already confirmed.")
+    if _over_limit(session, "verify.resend", str(actor.id), 3):
+        session.commit()
+        raise RateLimited("We sent several links in the last hour. Check your mail first.")
+    user = get(session=session, user_id=actor.id or 0)
+    _queue_verification(session, user, base_url)
+    record(
+        session=session,
+        actor=actor,
+        action="email.verify_requested",
+        entity="user",
+        entity_id=actor.id,
+    )
+    session.commit()
+
+
+def mint_verification_token(session: Session, ref_id: int) -> str | None:
+    """Outbox minter: a fresh token for a still-open verification (hash stored)."""
+    row = session.get(EmailVerification, ref_id, populate_existing=True)
+    if row is None or row.used_at is not None or row.expires_at <= utcnow():
+        return None
+    token = new_token()
+    row.token_hash = token_hash(token)
+    session.add(row)
+    return token
+
+
+def verify_email(*, session: Session, token: str) -> User:
+    """Mark the address of the account a verification link belongs to as confirmed."""
+    row = (
+        session.exec(
+            select(EmailVerification).where(EmailVerification.token_hash == token_hash(token))
+        ).first()
+        if token and len(token) <= 200
+        else None
+    )
+    if row is None or row.used_at is not None or row.expires_at <= utcnow():
+        raise ValidationFailed(
+            {"token": "this confirmation link is invalid or has expired; sign in to get a new one"}
+        )
+    user = get(session=session, user_id=row.user_id)
+    row.used_at = utcnow()
+    user.email_verified_at = user.email_verified_at or utcnow()
+    session.add(row)
+    session.add(user)
+    record(session=session, actor=user, action="email.verify", entity="user", entity_id=user.id)
+    session.commit()
+    return user
+
+
+def _backoff(failures: int, free: int, cap: int) -> int:
+    """Seconds to wait after `failures` failures when the first `free` cost nothing."""
+    if failures < free:
+        return 0
+    return int(min(cap, 2 ** min(failures - free, 20)))
+
+
+def _wait_left(session: Session, *, since: Any, free: int, cap: int, **where: str) -> int:
+    """Seconds left before the next try is allowed for the failures matching `where`."""
+    stmt = select(func.count(), func.max(LoginAttempt.at)).where(
+        LoginAttempt.at >= since, col(LoginAttempt.success).is_(False)
+    )
+    for name, value in where.items():
+        stmt = stmt.where(getattr(LoginAttempt, name) == value)
+    count, last = session.exec(stmt).one()
+    wait = _backoff(int(count or 0), free, cap)
+    if not wait or last is None:
+        return 0
+    if last.tzinfo is None:
+        last = last.replace(tzinfo=UTC)
+    return max(0, int((last + timedelta(seconds=wait) - utcnow()).total_seconds()) + 1)
+
+
+def login_delay(
+    *,
+    session: Session,
+    email: str,
+    address: str,
+    max_failures: int = 5,
+    address_max_failures: int = 20,
+    account_max_failures: int = 50,
+    window_minutes: int = 15,
+    max_delay_seconds: int = 900,
 ) -> int:
-    since = utcnow() - timedelta(minutes=window_minutes)
-    stmt = (
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(LoginAttempt.at >= since, col(LoginAttempt.success).is_(False))
+    """How long this address must wait before trying this account again (0: now).
+
+    Keyed on the account *and* the address, so failures from elsewhere never delay the
+    owner; and on the address alone, so one address guessing many accounts slows itself
+    only. A success for the pair clears its failures. Against guesses spread over many
+    addresses, an account with `account_max_failures` recent failures delays addresses
+    that never signed in to it successfully; the owner's usual addresses are not slowed.
+    """
+    now = utcnow()
+    since = now - timedelta(minutes=window_minutes)
+    last_ok = session.exec(
+        select(func.max(LoginAttempt.at)).where(
+            LoginAttempt.email == email,
+            LoginAttempt.address == address,
+            col(LoginAttempt.success).is_(True),
+        )
+    ).one()
+    if last_ok is not None:
+        if last_ok.tzinfo is None:
+            last_ok = last_ok.replace(tzinfo=UTC)
+        since = max(since, last_ok)
+    pair = _wait_left(
+        session,
+        since=since,
+        free=max_failures,
+        cap=max_delay_seconds,
+        email=email,
+        address=address,
     )
-    if email is not None:
-        stmt = stmt.where(LoginAttempt.email == email)
-    if address is not None:
-        stmt = stmt.where(LoginAttempt.address == address)
-    return int(session.exec(stmt).one())
+    if not address:
+        return pair
+    anywhere = _wait_left(
+        session,
+        since=now - timedelta(minutes=window_minutes),
+        free=address_max_failures,
+        cap=max_delay_seconds,
+        address=address,
+    )
+    account = 0
+    if last_ok is None:  # this address never signed in to this account
+        account = _wait_left(
+            session,
+            since=now - timedelta(minutes=window_minutes),
+            free=account_max_failures,
+            cap=max_delay_seconds,
+            email=email,
+        )
+    return max(pair, anywhere, account)
 
 
 def authenticate(
@@ -160,25 +426,42 @@ def authenticate(
     password: str,
     address: str = "",
     max_failures: int = 5,
+    address_max_failures: int = 20,
+    account_max_failures: int = 50,
     window_minutes: int = 15,
+    max_delay_seconds: int = 900,
 ) -> User:
-    """Check credentials, rate-limited per account and per address."""
-    email = normalise_email(email)
-    if _recent_failures(session, window_minutes=window_minutes, email=email) >= max_failures or (
-        address
-        and _recent_failures(session, window_minutes=window_minutes, address=address)
-        >= max_failures * 4
-    ):
+    """Check credentials; repeated failures delay this address (never lock the account)."""
+    email = normalise_email(email)[:320]
+    address = address[:64]
+    wait = login_delay(
+        session=session,
+        email=email,
+        address=address,
+        max_failures=max_failures,
+        address_max_failures=address_max_failures,
+        account_max_failures=account_max_failures,
+        window_minutes=window_minutes,
+        max_delay_seconds=max_delay_seconds,
+    )
+    if wait:
         raise RateLimited(
-            f"Too many failed sign-in attempts. Try again in {window_minutes} minutes."
+            f"Too many failed sign-in attempts from your network. Try again in {wait} seconds."
         )
     user = get_by_email(session=session, email=email)
-    ok = (
-        user is not None
-        and user.is_active
-        and passwords.verify_password(password, user.password_hash)
+    if user is None or not user.password_hash:
+        passwords.dummy_verify(password)  # an unknown email costs what a known one does
+        ok = False
+    else:
+        ok = passwords.verify_password(password, user.password_hash) and user.is_active
+    session.add(LoginAttempt(email=email, address=address, success=ok))
+    # Sign-in history holds emails and addresses: keep only what the delays need (a
+    # success from an address counts as "known" for LOGIN_HISTORY_DAYS).
+    session.execute(
+        delete(LoginAttempt).where(
+            col(LoginAttempt.at) < utcnow() - timedelta(days=LOGIN_HISTORY_DAYS)
+        )
     )
-    session.add(LoginAttempt(email=email, address=address[:64], success=ok))
     if not ok or user is None:
         session.commit()
         raise Unauthorized(WRONG_CREDENTIALS)
@@ -240,15 +523,19 @@ def end_session(*, session: Session, token: str) -> None:
         session.commit()
 
 
-def _revoke_all(session: Session, user_id: int) -> None:
+def _revoke_all(session: Session, user_id: int, *, keep_session: str | None = None) -> None:
+    """End every session (but the one whose token is `keep_session`), API token and open
+    reset link of an account."""
     now = utcnow()
+    keep = token_hash(keep_session) if keep_session else None
     for row in session.exec(
         select(UserSession).where(
             UserSession.user_id == user_id, col(UserSession.revoked_at).is_(None)
         )
     ):
-        row.revoked_at = now
-        session.add(row)
+        if row.token_hash != keep:
+            row.revoked_at = now
+            session.add(row)
     for tok in session.exec(
         select(AccessToken).where(
             AccessToken.user_id == user_id, col(AccessToken.revoked_at).is_(None)
@@ -256,6 +543,17 @@ def _revoke_all(session: Session, user_id: int) -> None:
     ):
         tok.revoked_at = now
         session.add(tok)
+    _close_resets(session, user_id, now)
+
+
+def _close_resets(session: Session, user_id: int, now: Any) -> None:
+    for reset in session.exec(
+        select(PasswordReset).where(
+            PasswordReset.user_id == user_id, col(PasswordReset.used_at).is_(None)
+        )
+    ):
+        reset.used_at = now
+        session.add(reset)
 
 
 def set_active(*, session: Session, actor: User | None, user_id: int, active: bool) -> User:
@@ -280,19 +578,44 @@ def set_active(*, session: Session, actor: User | None, user_id: int, active: bo
     return user
 
 
-def issue_token(*, session: Session, user: User, name: str = "cli") -> str:
-    """Create a personal access token; the plain value is shown once."""
+def issue_token(*, session: Session, user: User, name: str = "cli", days: int | None = 90) -> str:
+    """Create a personal access token; the plain value is shown once.
+
+    It expires after `days` (None: never, for an operator who asks for it explicitly)."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise ValidationFailed({"name": "give the token a name of 1 to 100 characters"})
+    if days is not None and not 1 <= days <= 3650:
+        raise ValidationFailed({"days": "expected a number of days from 1 to 3650"})
     token = "dpat_" + new_token()
-    session.add(AccessToken(token_hash=token_hash(token), user_id=user.id or 0, name=name[:100]))
-    record(session=session, actor=user, action="token.issue", entity="user", entity_id=user.id)
+    row = AccessToken(
+        token_hash=token_hash(token),
+        user_id=user.id or 0,
+        name=name,
+        expires_at=utcnow() + timedelta(days=days) if days is not None else None,
+    )
+    session.add(row)
+    session.flush()
+    record(
+        session=session,
+        actor=user,
+        action="token.issue",
+        entity="user",
+        entity_id=user.id,
+        details={"token_id": row.id, "days": days},
+    )
     session.commit()
     return token
 
 
 def resolve_token(*, session: Session, token: str) -> User | None:
-    """The active user of an unrevoked API token (one query: every API call runs it)."""
-    return session.exec(
-        select(User)
+    """The active user of an unrevoked, unexpired API token (every API call runs it).
+
+    One query for the check; `last_used_at` is written at most once a minute, by one
+    conditional UPDATE, so the hot path stays a read."""
+    now = utcnow()
+    row = session.exec(
+        select(User, AccessToken)
         .join(AccessToken, col(AccessToken.user_id) == col(User.id))
         .where(
             AccessToken.token_hash == token_hash(token),
@@ -300,21 +623,122 @@ def resolve_token(*, session: Session, token: str) -> User | None:
             col(User.is_active).is_(True),
         )
     ).first()
+    if row is None:
+        return None
+    user, tok = row
+    expires = _aware(tok.expires_at)
+    if expires is not None and expires <= now:
+        return None
+    last = _aware(tok.last_used_at)
+    if last is None or (now - last).total_seconds() > TOKEN_TOUCH_SECONDS:
+        cutoff = now - timedelta(seconds=TOKEN_TOUCH_SECONDS)
+        session.execute(
+            update(AccessToken)
+            .where(
+                col(AccessToken.id) == tok.id,
+                or_(
+                    col(AccessToken.last_used_at).is_(None), col(AccessToken.last_used_at) < cutoff
+                ),
+            )
+            .values(last_used_at=now)
+        )
+        session.commit()
+        session.refresh(user)
+    return user
 
 
-def request_password_reset(*, session: Session, email: str, base_url: str) -> None:
-    """Send a reset link if the account exists; answers the same either way (no enumeration)."""
+def _aware(value: Any) -> Any:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def list_tokens(
+    *, session: Session, actor: User | None, user_id: int | None = None
+) -> Sequence[AccessToken]:
+    """Tokens of one account (default: the actor's own), newest first; others' need admin."""
+    target = user_id if user_id is not None else (actor.id if actor else None)
+    if target is None:
+        raise ValidationFailed({"user_id": "whose tokens?"})
+    if actor is not None and target != actor.id:
+        require(actor, "user.manage")
+    return session.exec(
+        select(AccessToken)
+        .where(AccessToken.user_id == target)
+        .order_by(col(AccessToken.id).desc())
+    ).all()
+
+
+def all_tokens(*, session: Session, actor: User) -> Sequence[AccessToken]:
+    """Every account's unrevoked tokens, for admins (the read is audited)."""
+    require(actor, "user.manage")
+    tokens = session.exec(
+        select(AccessToken)
+        .where(col(AccessToken.revoked_at).is_(None))
+        .order_by(col(AccessToken.id).desc())
+    ).all()
+    record(
+        session=session,
+        actor=actor,
+        action="token.list",
+        entity="user",
+        details={"count": len(tokens)},
+    )
+    session.commit()
+    return tokens
+
+
+def revoke_token(*, session: Session, actor: User | None, token_id: int) -> AccessToken:
+    """Revoke one token: its owner, an admin, or the command line (`actor=None`)."""
+    tok = session.get(AccessToken, token_id)
+    if tok is None:
+        raise NotFound("No such token.")
+    if actor is not None and tok.user_id != actor.id and not can(actor, "user.manage"):
+        raise NotFound("No such token.")
+    if tok.revoked_at is None:
+        tok.revoked_at = utcnow()
+        session.add(tok)
+        record(
+            session=session,
+            actor=actor,
+            action="token.revoke",
+            entity="user",
+            entity_id=tok.user_id,
+            details={"token_id": tok.id},
+        )
+        session.commit()
+    return tok
+
+
+def request_password_reset(
+    *,
+    session: Session,
+    email: str,
+    base_url: str,
+    address: str = "",
+    per_email_hour: int = 3,
+    per_address_hour: int = 20,
+) -> None:
+    """Send a reset link if the account exists; answers the same either way (no enumeration).
+
+    A new link closes every earlier one of the account. Limited per address (RateLimited)
+    and per email (silently: the answer must not depend on the email)."""
+    email = normalise_email(email)[:320]
+    if address and _over_limit(session, "forgot.address", address, per_address_hour):
+        session.commit()
+        raise RateLimited("Too many reset requests from your network. Try again in an hour.")
+    if _over_limit(session, "forgot.email", email, per_email_hour):
+        session.commit()
+        return
     user = get_by_email(session=session, email=email)
     if user is None or not user.is_active:
+        session.commit()
         return
-    token = new_token()
-    session.add(
-        PasswordReset(
-            token_hash=token_hash(token),
-            user_id=user.id or 0,
-            expires_at=utcnow() + timedelta(hours=2),
-        )
-    )
+    now = utcnow()
+    _close_resets(session, user.id or 0, now)
+    row = PasswordReset(user_id=user.id or 0, expires_at=now + timedelta(hours=RESET_HOURS))
+    session.add(row)
+    session.flush()
     enqueue(
         session=session,
         to_address=user.email,
@@ -323,9 +747,12 @@ def request_password_reset(*, session: Session, email: str, base_url: str) -> No
         subject="Reset your diaspora password",
         body=(
             "Someone asked to reset the password of your account. If it was you, open this "
-            f"link within 2 hours:\n\n{base_url.rstrip('/')}/reset-password?token={token}\n\n"
+            f"link within {RESET_HOURS} hours:\n\n"
+            f"{base_url.rstrip('/')}/reset-password?token={SECRET}\n\n"
             "If it was not you, ignore this message."
         ),
+        secret_kind="password_reset",
+        secret_ref=row.id,
     )
     record(
         session=session,
@@ -337,11 +764,32 @@ def request_password_reset(*, session: Session, email: str, base_url: str) -> No
     session.commit()
 
 
+def mint_reset_token(session: Session, ref_id: int) -> str | None:
+    """Outbox minter: a fresh token for a reset still open (a newer one closes it)."""
+    row = session.get(PasswordReset, ref_id, populate_existing=True)
+    now = utcnow()
+    if row is None or row.used_at is not None or _aware(row.expires_at) <= now:
+        return None
+    token = new_token()
+    row.token_hash = token_hash(token)
+    # The link's time runs from delivery: a queue that waited must not eat it.
+    row.expires_at = now + timedelta(hours=RESET_HOURS)
+    session.add(row)
+    return token
+
+
 def reset_password(*, session: Session, token: str, new_password: str) -> User:
-    row = session.exec(
-        select(PasswordReset).where(PasswordReset.token_hash == token_hash(token))
-    ).first()
-    if row is None or row.used_at is not None or row.expires_at <= utcnow():
+    """Set a new password from a reset link; closes every other link, session and token.
+
+    Receiving the link proves the address, so an unconfirmed account becomes confirmed."""
+    row = (
+        session.exec(
+            select(PasswordReset).where(PasswordReset.token_hash == token_hash(token))
+        ).first()
+        if token and len(token) <= 200
+        else None
+    )
+    if row is None or row.used_at is not None or _aware(row.expires_at) <= utcnow():
         raise ValidationFailed(
             {"token": "this reset link is invalid or has expired; ask for a new one"}
         )
@@ -349,20 +797,42 @@ def reset_password(*, session: Session, token: str, new_password: str) -> User:
         raise ValidationFailed({"password": problem})
     user = get(session=session, user_id=row.user_id)
     user.password_hash = passwords.hash_password(new_password)
-    row.used_at = utcnow()
+    user.email_verified_at = user.email_verified_at or utcnow()
     session.add(user)
-    session.add(row)
-    _revoke_all(session, row.user_id)
+    _revoke_all(session, row.user_id)  # marks this and every other open reset used
     record(session=session, actor=user, action="password.reset", entity="user", entity_id=user.id)
     session.commit()
     return user
 
 
-def set_password(*, session: Session, user: User, new_password: str) -> User:
+def set_password(
+    *, session: Session, user: User, new_password: str, keep_session: str | None = None
+) -> User:
+    """Set a password; every other session, every API token and reset link is revoked."""
     if problem := passwords.password_problem(new_password):
         raise ValidationFailed({"password": problem})
     user.password_hash = passwords.hash_password(new_password)
     session.add(user)
+    _revoke_all(session, user.id or 0, keep_session=keep_session)
     record(session=session, actor=user, action="password.change", entity="user", entity_id=user.id)
     session.commit()
     return user
+
+
+def change_password(
+    *,
+    session: Session,
+    actor: User,
+    current_password: str,
+    new_password: str,
+    keep_session: str | None = None,
+) -> User:
+    """Self-service change: the current password, then `set_password`."""
+    user = get(session=session, user_id=actor.id or 0)
+    if not passwords.verify_password(current_password, user.password_hash):
+        raise ValidationFailed({"current_password": "this is not your current password"})
+    if new_password == current_password:
+        raise ValidationFailed({"password": "must differ from the current password"})
+    return set_password(
+        session=session, user=user, new_password=new_password, keep_session=keep_session
+    )

@@ -166,7 +166,13 @@ def sweep(session: Session, who: Identity) -> int:
 
 def remove_traces(session: Session, who: Identity) -> None:
     """Blank or delete the rows that belong to the member (the caller commits)."""
-    from diaspora.accounts.models import AccessToken, LoginAttempt, PasswordReset, UserSession
+    from diaspora.accounts.models import (
+        AccessToken,
+        EmailVerification,
+        LoginAttempt,
+        PasswordReset,
+        UserSession,
+    )
     from diaspora.assignments.models import Assignment
     from diaspora.outbox.models import OutboxMessage
     from diaspora.placements.models import ShortlistEntry
@@ -204,7 +210,7 @@ def remove_traces(session: Session, who: Identity) -> None:
             )
         )  # type: ignore[call-overload]
     if who.user_id is not None:
-        for model in (UserSession, AccessToken, PasswordReset):
+        for model in (UserSession, AccessToken, PasswordReset, EmailVerification):
             session.exec(delete(model).where(col(model.user_id) == who.user_id))  # type: ignore[call-overload, attr-defined]
     for assignment in session.exec(select(Assignment).where(Assignment.member_id == member_id)):
         # Facts (dates, status, mode, ratings) stay; what the member wrote goes, and the

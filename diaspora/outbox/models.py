@@ -21,3 +21,8 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = None
     status: str = Field(default="queued", max_length=20, index=True)
     error: str = ""
+    # A message carrying a secret link: the body holds outbox.service.SECRET in place of the
+    # token; delivery mints the token for the row named here and writes it only into the
+    # message handed to SMTP (or the local mail sink). See outbox.service.MINTERS.
+    secret_kind: str = Field(default="", max_length=40)
+    secret_ref: int | None = None

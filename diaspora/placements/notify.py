@@ -52,12 +52,26 @@ def to_users(session: Session, users: Iterable[User], *, kind: str, subject: str
     return n
 
 
-def to_member(session: Session, member_id: int, *, kind: str, subject: str, body: str) -> bool:
-    """Message a member at their account email (or the contact email they gave)."""
+def to_member(
+    session: Session,
+    member_id: int,
+    *,
+    kind: str,
+    subject: str,
+    body: str,
+    secret_kind: str = "",
+    secret_ref: int | None = None,
+) -> bool:
+    """Message a member at their account email (or the contact email they gave).
+
+    A self-registered account whose address is not confirmed gets no mail about
+    opportunities: whoever registered it may not own the address."""
     profile = session.get(MemberProfile, member_id)
     if profile is None or profile.erased_at is not None:
         return False
     user = session.get(User, profile.user_id) if profile.user_id else None
+    if user is not None and user.email_verified_at is None:
+        return False
     if user is not None and user.is_active and user.email:
         address, user_id = user.email, user.id
     else:
@@ -72,6 +86,8 @@ def to_member(session: Session, member_id: int, *, kind: str, subject: str, body
         kind=kind,
         subject=subject,
         body=body,
+        secret_kind=secret_kind,
+        secret_ref=secret_ref,
     )
     return True
 

@@ -25,6 +25,7 @@ from diaspora.consent.service import has_active_consent
 from diaspora.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from diaspora.institutions.models import Institution, Programme
 from diaspora.members.models import MemberProfile
+from diaspora.outbox.service import SECRET
 from diaspora.placements import notify
 from diaspora.placements.models import PlacementRequest, RequestStatus, ShortlistEntry
 from diaspora.placements.states import (
@@ -595,7 +596,7 @@ def get_entry(*, session: Session, actor: User, entry_id: int) -> ShortlistEntry
 def _entry_messages(
     session: Session, entry: ShortlistEntry, req: PlacementRequest, target: str, base_url: str
 ) -> str | None:
-    """Queue the messages of a shortlist move; returns the contact token when one was made."""
+    """Queue the messages of a shortlist move (the contact link is minted at delivery)."""
     if target == "shortlisted":
         if has_active_consent(session=session, member_id=entry.member_id, purpose="contact"):
             notify.to_member(
@@ -611,9 +612,7 @@ def _entry_messages(
             )
         return None
     if target == "contacted":
-        token = new_token()
-        entry.contact_token_hash = token_hash(token)
-        respond = notify.link(base_url, f"/opportunities/respond?token={token}")
+        respond = notify.link(base_url, f"/opportunities/respond?token={SECRET}")
         when = ""
         if req.start_from:
             when = f"Start between {req.start_from} and {req.start_to or 'later'}. "
@@ -629,8 +628,10 @@ def _entry_messages(
                 f"Yes: {respond}&answer=interested\nNo: {respond}&answer=declined\n\n"
                 "The links work once you are signed in to your account."
             ),
+            secret_kind="shortlist_contact",
+            secret_ref=entry.id,
         )
-        return token
+        return None
     if target == "interested":
         notify.to_users(
             session,
@@ -827,6 +828,20 @@ def respond(
         expected_version=entry.version,
         base_url=base_url,
     )
+
+
+def mint_contact_token(session: Session, ref_id: int) -> str | None:
+    """Outbox minter: a fresh contact token for an entry still waiting for the answer."""
+    entry = session.get(ShortlistEntry, ref_id, populate_existing=True)
+    if entry is None or entry.status not in ("contacted", "interested", "declined"):
+        return None
+    profile = session.get(MemberProfile, entry.member_id, populate_existing=True)
+    if profile is None or profile.erased_at is not None:
+        return None
+    token = new_token()
+    entry.contact_token_hash = token_hash(token)
+    session.add(entry)
+    return token
 
 
 def entry_by_token(*, session: Session, actor: User, token: str) -> ShortlistEntry:

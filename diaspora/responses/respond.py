@@ -33,7 +33,7 @@ from diaspora.db import RowWriter
 from diaspora.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from diaspora.members import service as members
 from diaspora.members.models import MemberIdentity, MemberProfile
-from diaspora.outbox.service import enqueue
+from diaspora.outbox.service import SECRET, enqueue
 from diaspora.responses import attachments, consents
 from diaspora.responses import form as pageform
 from diaspora.responses import profile as bridge
@@ -414,11 +414,9 @@ def send_resume_link(*, session: Session, actor: User, response_id: int, base_ur
     address = actor.email or (identity.email if identity else "")
     if not address:
         raise ValidationFailed({"email": "We have no email address to send the link to."})
-    token = new_token()
-    response.resume_token_hash = token_hash(token)
-    response.resume_expires_at = utcnow() + timedelta(days=RESUME_DAYS)
+    # The token is minted when the message is delivered (mint_resume_token): the outbox
+    # row holds a placeholder, so nobody reading the outbox can continue this draft.
     session.add(response)
-    link = f"{base_url.rstrip('/')}/survey/resume?token={token}"
     enqueue(
         session=session,
         to_address=address,
@@ -426,11 +424,13 @@ def send_resume_link(*, session: Session, actor: User, response_id: int, base_ur
         subject="Continue your diaspora survey",
         body=(
             "You asked for a link to continue the survey on another device.\n\n"
-            f"{link}\n\n"
+            f"{base_url.rstrip('/')}/survey/resume?token={SECRET}\n\n"
             f"Sign in with this email address to continue. The link works for {RESUME_DAYS} days.\n"
             "If you did not ask for it, you can ignore this message."
         ),
         kind="survey.resume",
+        secret_kind="survey_resume",
+        secret_ref=response.id,
     )
     record(
         session=session,
@@ -441,6 +441,18 @@ def send_resume_link(*, session: Session, actor: User, response_id: int, base_ur
     )
     session.commit()
     return address
+
+
+def mint_resume_token(session: Session, ref_id: int) -> str | None:
+    """Outbox minter: a fresh resume token for a draft (replaces any earlier link)."""
+    response = session.get(Response, ref_id, populate_existing=True)
+    if response is None or response.status != ResponseStatus.draft:
+        return None
+    token = new_token()
+    response.resume_token_hash = token_hash(token)
+    response.resume_expires_at = utcnow() + timedelta(days=RESUME_DAYS)
+    session.add(response)
+    return token
 
 
 def resume(*, session: Session, actor: User, token: str) -> Response:

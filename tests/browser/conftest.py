@@ -15,6 +15,8 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PASSWORD = "browser-demo-password"
 
 pytestmark = pytest.mark.browser
+# The live server's engine, for tests that deliver its outbox (tests.factories.deliver_mail).
+LIVE: dict[str, object] = {}
 
 
 def _free_port() -> int:
@@ -49,6 +51,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with session_scope(engine) as session:
         load_demo(session=session, password=PASSWORD, n_members=60)
     app = create_app(settings, engine=engine)
+    LIVE["engine"] = engine
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

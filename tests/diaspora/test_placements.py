@@ -21,7 +21,7 @@ from diaspora.placements import matching as app_matching
 from diaspora.placements import service as placements
 from diaspora.placements.models import PlacementRequest, ShortlistEntry
 from diaspora.placements.states import REQUEST_STATES, REQUESTS, SHORTLIST, SHORTLIST_STATES, claim
-from tests.factories import build_world, make_member, make_programme, make_user
+from tests.factories import build_world, deliver_mail, make_member, make_programme, make_user
 from tests.placement_factories import (
     entry_of,
     file_engine,  # noqa: F401 (fixture)
@@ -544,10 +544,15 @@ def test_it_contacts_only_members_who_consented_with_a_token_link(session, world
             session=session, actor=world.sam, entry_id=bob_entry.id, to="contacted"
         )
     entry = shortlisted(session, world, req, "contacted")
-    assert entry.contact_token_hash
-    (body,) = session.exec(
+    assert entry.contact_token_hash is None  # minted only when the message is delivered
+    (stored,) = session.exec(
         select(OutboxMessage.body).where(OutboxMessage.kind == "shortlist.contacted")
     ).all()
+    assert "token={{secret}}" in stored
+    (mail,) = deliver_mail(session, "shortlist.contacted")
+    body = mail.body
+    session.refresh(entry)
+    assert entry.contact_token_hash and mail.token() not in stored
     assert (
         "Infection control trainer" in body
         and "answer=interested" in body

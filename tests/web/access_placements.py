@@ -5,13 +5,12 @@ Records belong to institution A (carol) and to alice, so dave and bob must get 4
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from diaspora.members import service as members
-from diaspora.outbox.models import OutboxMessage
+from tests.factories import deliver_mail
 from tests.placement_factories import make_assignment, make_request, shortlisted
 from tests.web.access import (
     Rule,
@@ -71,12 +70,8 @@ def open_bob_misfits(w: Any, s: Session, status: str = "shortlisted") -> None:
 
 def contacted(w: Any, s: Session) -> None:
     open_bob_misfits(w, s, "contacted")
-    body = s.exec(
-        select(OutboxMessage.body).where(OutboxMessage.kind == "shortlist.contacted")
-    ).first()
-    match = re.search(r"token=([\w-]+)", body or "")
-    assert match
-    w.token = match.group(1)
+    (mail,) = deliver_mail(s, "shortlist.contacted")
+    w.token = mail.token()
 
 
 def assignment(status: str):  # noqa: ANN201

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html as htmllib
 import re
 
-from tests.factories import csrf
+from tests.factories import csrf, deliver_mail
 from web.security import CSRF_HEADER
 
 
@@ -27,7 +27,7 @@ def _version(html: str, action: str) -> str:
     return re.search(r'name="version" value="(\d+)"', form).group(1)
 
 
-def test_the_whole_placement_loop(world, as_user) -> None:
+def test_the_whole_placement_loop(world, as_user, session) -> None:
     carol, sam, alice = as_user(world.carol), as_user(world.sam), as_user(world.alice)
     dave, bob = as_user(world.dave), as_user(world.bob)
 
@@ -105,9 +105,13 @@ def test_the_whole_placement_loop(world, as_user) -> None:
     carol_view = carol.get(req_path).text
     assert world.alice_profile.pseudonym in carol_view and "Alice" not in carol_view
 
-    # 4. Alice follows the link in the message staff see in the outbox, and says yes.
+    # 4. Alice follows the link in the message she received (staff see it redacted), says yes.
     outbox = htmllib.unescape(sam.get("/staff/outbox").text)
-    token = re.search(r"/opportunities/respond\?token=([\w-]+)&answer=interested", outbox).group(1)
+    assert "[link sent only to the addressee]" in outbox and "respond?token=" not in outbox
+    (mail,) = deliver_mail(session, "shortlist.contacted")
+    token = re.search(r"/opportunities/respond\?token=([\w-]+)&answer=interested", mail.body).group(
+        1
+    )
     assert bob.get(f"/opportunities/respond?token={token}").status_code == 404
     assert "Infection prevention trainer" in alice.get(f"/opportunities/respond?token={token}").text
     _post(alice, "/opportunities/respond", {"token": token, "answer": "interested"})

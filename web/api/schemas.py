@@ -16,6 +16,8 @@ class UserPublic(BaseModel):
     display_name: str
     locale: str
     is_active: bool
+    # None: a self-registered account whose owner has not confirmed the address yet.
+    email_verified_at: datetime | None = None
 
 
 class UserCreate(BaseModel):

@@ -11,6 +11,7 @@ from web.deps import csrf_protect
 # Each module exposes `router`; add new domains here.
 MODULES = (
     "auth",
+    "account",
     "home",
     "profile",
     "admin",

@@ -13,7 +13,7 @@ from diaspora.institutions import service as institutions
 from diaspora.institutions.models import InstitutionKind
 from diaspora.outbox import service as outbox
 from diaspora.vocab import MODES, SECTORS
-from web.deps import AdminUser, SessionDep, StaffUser
+from web.deps import AdminUser, SessionDep, SettingsDep, StaffUser
 from web.pages.forms import form_dict
 from web.templating import render
 
@@ -33,7 +33,7 @@ def _users_page(
         request,
         "admin/users.html",
         {
-            "users": accounts.get_all(session=session, actor=user),
+            "users": accounts.get_all(session=session, actor=user, audit=True),
             "institutions": institutions.get_all_institutions(session=session),
             "roles": [r.value for r in Role]
             if user.role == Role.admin
@@ -142,5 +142,16 @@ def audit_page(
 
 
 @router.get("/staff/outbox")
-def outbox_page(request: Request, session: SessionDep, user: StaffUser) -> Response:
-    return render(request, "admin/outbox.html", {"messages": outbox.get_all(session=session)})
+def outbox_page(
+    request: Request, session: SessionDep, settings: SettingsDep, user: StaffUser
+) -> Response:
+    return render(
+        request,
+        "admin/outbox.html",
+        {
+            "messages": outbox.get_all(session=session, actor=user),
+            "redacted": outbox.redacted,
+            "smtp": bool(settings.smtp_host),
+            "links_deliverable": outbox.secrets_deliverable(settings),
+        },
+    )

@@ -1,4 +1,4 @@
-"""Sign in, sign out, register, password reset, language switch."""
+"""Sign in, sign out, register, email verification, password reset."""
 
 from __future__ import annotations
 
@@ -31,7 +31,10 @@ async def login(request: Request, session: SessionDep, settings: SettingsDep) ->
             password=data.get("password", ""),
             address=client_address(request),
             max_failures=settings.login_max_failures,
+            address_max_failures=settings.login_address_max_failures,
+            account_max_failures=settings.login_account_max_failures,
             window_minutes=settings.login_window_minutes,
+            max_delay_seconds=settings.login_max_delay_seconds,
         )
     except (Unauthorized, RateLimited) as exc:
         status = 429 if isinstance(exc, RateLimited) else 400
@@ -72,38 +75,69 @@ async def logout(request: Request, session: SessionDep) -> Response:
 
 @router.get("/register")
 def register_form(request: Request) -> Response:
-    return render(request, "auth/register.html", {"values": {}, "errors": {}})
+    return render(request, "auth/register.html", {"values": {}, "errors": {}, "sent": False})
 
 
 @router.post("/register")
 async def register(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     data = await form_dict(request)
     values = {"email": data.get("email", ""), "display_name": data.get("display_name", "")}
+    page = {"values": values, "sent": False}
     if data.get("password", "") != data.get("password_again", ""):
         return render(
             request,
             "auth/register.html",
-            {"values": values, "errors": {"password_again": "the two passwords differ"}},
+            {**page, "errors": {"password_again": "the two passwords differ"}},
             status_code=422,
         )
     try:
-        user = accounts.register_member(
+        accounts.register_member(
             session=session,
             email=values["email"],
             password=data.get("password", ""),
             display_name=values["display_name"],
             locale=getattr(request.state, "locale", "en"),
+            address=client_address(request),
+            base_url=settings.base_url,
+            per_email_hour=settings.register_per_email_hour,
+            per_address_hour=settings.register_per_address_hour,
         )
     except ValidationFailed as exc:
         return render(
-            request, "auth/register.html", {"values": values, "errors": exc.errors}, status_code=422
+            request, "auth/register.html", {**page, "errors": exc.errors}, status_code=422
         )
-    token = accounts.start_session(
-        session=session, user=user, hours=settings.session_hours, address=client_address(request)
-    )
-    response = RedirectResponse("/", status_code=303)
-    set_session_cookie(request, response, token)
-    return response
+    except RateLimited as exc:
+        return render(
+            request,
+            "auth/register.html",
+            {**page, "errors": {"form": exc.message}},
+            status_code=429,
+        )
+    # The same page whether the address was new or known: no sign-in here, which would
+    # tell the two apart. The new member signs in with the password they chose.
+    return render(request, "auth/register.html", {**page, "errors": {}, "sent": True})
+
+
+@router.get("/verify-email")
+def verify_form(request: Request, token: str = "") -> Response:
+    # A GET only shows a button: mail scanners that open links must not confirm for us.
+    return render(request, "auth/verify.html", {"token": token[:200], "errors": {}})
+
+
+@router.post("/verify-email")
+async def verify(request: Request, session: SessionDep) -> Response:
+    data = await form_dict(request)
+    try:
+        accounts.verify_email(session=session, token=data.get("token", ""))
+    except ValidationFailed as exc:
+        return render(
+            request,
+            "auth/verify.html",
+            {"token": "", "errors": exc.errors},
+            status_code=422,
+        )
+    target = "/account?verified=1" if getattr(request.state, "user", None) else "/login?verified=1"
+    return RedirectResponse(target, status_code=303)
 
 
 @router.get("/forgot-password")
@@ -114,15 +148,28 @@ def forgot_form(request: Request) -> Response:
 @router.post("/forgot-password")
 async def forgot(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     data = await form_dict(request)
-    accounts.request_password_reset(
-        session=session, email=data.get("email", ""), base_url=settings.base_url
-    )
+    try:
+        accounts.request_password_reset(
+            session=session,
+            email=data.get("email", ""),
+            base_url=settings.base_url,
+            address=client_address(request),
+            per_email_hour=settings.forgot_per_email_hour,
+            per_address_hour=settings.forgot_per_address_hour,
+        )
+    except RateLimited as exc:
+        return render(
+            request,
+            "auth/forgot.html",
+            {"sent": False, "errors": {"form": exc.message}},
+            status_code=429,
+        )
     return render(request, "auth/forgot.html", {"sent": True, "errors": {}})
 
 
 @router.get("/reset-password")
 def reset_form(request: Request, token: str = "") -> Response:
-    return render(request, "auth/reset.html", {"token": token, "errors": {}})
+    return render(request, "auth/reset.html", {"token": token[:200], "errors": {}})
 
 
 @router.post("/reset-password")
@@ -136,7 +183,7 @@ async def reset(request: Request, session: SessionDep) -> Response:
         return render(
             request,
             "auth/reset.html",
-            {"token": data.get("token", ""), "errors": exc.errors},
+            {"token": data.get("token", "")[:200], "errors": exc.errors},
             status_code=422,
         )
     return RedirectResponse("/login?reset=1", status_code=303)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-04 18:04:20.169723
+Create Date: 2026-12-04 18:36:49.146049
 """
 
 from collections.abc import Sequence
@@ -135,6 +135,19 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_programme_code"), ["code"], unique=True)
 
     op.create_table(
+        "rate_event",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("bucket", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("key_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_rate_event")),
+    )
+    with op.batch_alter_table("rate_event", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_rate_event_at"), ["at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_rate_event_bucket"), ["bucket"], unique=False)
+        batch_op.create_index(batch_op.f("ix_rate_event_key_hash"), ["key_hash"], unique=False)
+
+    op.create_table(
         "skill_concept",
         sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
@@ -167,6 +180,7 @@ def upgrade() -> None:
         sa.Column("is_active", sa.Boolean(), nullable=False),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("last_login_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("email_verified_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["institution_id"], ["institution.id"], name=op.f("fk_user_institution_id_institution")
         ),
@@ -186,6 +200,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("last_used_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("revoked_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
@@ -196,6 +211,27 @@ def upgrade() -> None:
     with op.batch_alter_table("access_token", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_access_token_token_hash"), ["token_hash"], unique=True)
         batch_op.create_index(batch_op.f("ix_access_token_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
+        "email_verification",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("token_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("used_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["user.id"], name=op.f("fk_email_verification_user_id_user")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_email_verification")),
+    )
+    with op.batch_alter_table("email_verification", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_email_verification_token_hash"), ["token_hash"], unique=True
+        )
+        batch_op.create_index(
+            batch_op.f("ix_email_verification_user_id"), ["user_id"], unique=False
+        )
 
     op.create_table(
         "member_profile",
@@ -298,6 +334,8 @@ def upgrade() -> None:
         sa.Column("sent_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("error", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("secret_kind", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("secret_ref", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["to_user_id"], ["user.id"], name=op.f("fk_outbox_message_to_user_id_user")
         ),
@@ -316,7 +354,7 @@ def upgrade() -> None:
     op.create_table(
         "password_reset",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("token_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("token_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("expires_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
@@ -839,6 +877,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_member_profile_consent_mapping"))
 
     op.drop_table("member_profile")
+    with op.batch_alter_table("email_verification", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_email_verification_user_id"))
+        batch_op.drop_index(batch_op.f("ix_email_verification_token_hash"))
+
+    op.drop_table("email_verification")
     with op.batch_alter_table("access_token", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_access_token_user_id"))
         batch_op.drop_index(batch_op.f("ix_access_token_token_hash"))
@@ -856,6 +899,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_skill_concept_isco_group"))
 
     op.drop_table("skill_concept")
+    with op.batch_alter_table("rate_event", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_rate_event_key_hash"))
+        batch_op.drop_index(batch_op.f("ix_rate_event_bucket"))
+        batch_op.drop_index(batch_op.f("ix_rate_event_at"))
+
+    op.drop_table("rate_event")
     with op.batch_alter_table("programme", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_programme_code"))
 
