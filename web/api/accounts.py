@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 
 from diaspora.accounts import service as accounts
 from web.api.schemas import RegisterIn, UserCreate, UserPublic
-from web.deps import AdminUser, CurrentUser, SessionDep, StaffUser
+from web.deps import AdminUser, CurrentUser, Int64, SessionDep, StaffUser
 
 router = APIRouter(tags=["accounts"])
 
@@ -44,7 +44,7 @@ def create_user(body: UserCreate, session: SessionDep, user: StaffUser) -> UserP
 
 
 @router.post("/users/{user_id}/disable", response_model=UserPublic)
-def disable_user(user_id: int, session: SessionDep, user: AdminUser) -> UserPublic:
+def disable_user(user_id: Int64, session: SessionDep, user: AdminUser) -> UserPublic:
     return UserPublic.model_validate(
         accounts.set_active(session=session, actor=user, user_id=user_id, active=False)
     )
