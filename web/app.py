@@ -18,6 +18,7 @@ from diaspora.accounts.models import User
 from diaspora.config import Settings, get_settings
 from diaspora.db import make_engine, new_session
 from web import edge, errors, i18n
+from web.edge import too_large_text
 from web.security import SESSION_COOKIE, persist_anon_cookie
 from web.templating import make_environment
 
@@ -65,6 +66,8 @@ class BodyLimit:
                 seen += len(message.get("body", b""))
                 if seen > limit:
                     exceeded = True
+                    # For web.errors: a parser may wrap _TooLarge in an error of its own.
+                    scope.setdefault("state", {})["body_limit"] = limit
                     raise _TooLarge(limit)
             return message
 
@@ -87,7 +90,7 @@ class BodyLimit:
                 await self._refuse(scope, send, limit)
 
     async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
-        text = f"The request body is larger than the limit of {limit // 1024} KB."
+        text = too_large_text(limit)
         accept = dict(scope.get("headers", [])).get(b"accept", b"")
         path: str = scope.get("path", "")
         if b"text/html" in accept and not path.startswith("/api/"):

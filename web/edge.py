@@ -50,6 +50,10 @@ RANGE_MESSAGE = f"must be a whole number from {INT64_MIN} to {INT64_MAX}"
 _MAX_DEPTH = 64
 
 
+def too_large_text(limit: int) -> str:
+    return f"The request body is larger than the limit of {limit // 1024} KB."
+
+
 def header_pairs(path: str) -> list[tuple[bytes, bytes]]:
     """The headers every answer for `path` carries (unless it sets its own)."""
     pairs = list(_HEADERS)

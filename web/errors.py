@@ -22,7 +22,7 @@ from diaspora.errors import (
     Unauthorized,
     ValidationFailed,
 )
-from web.edge import add_headers
+from web.edge import add_headers, too_large_text
 from web.templating import render
 
 log = logging.getLogger("diaspora.web")
@@ -127,6 +127,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
+        limit = getattr(request.state, "body_limit", None)
+        if limit:
+            # The body ran over the limit (web.app.BodyLimit) while a form parser read it,
+            # and the parser raised an error of its own: the answer is still a 413.
+            response = error_response(request, 413, too_large_text(limit))
+            add_headers(response.headers, request.url.path)
+            return response
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         response = error_response(
             request, 500, "Something went wrong on our side; nothing was saved by this request."

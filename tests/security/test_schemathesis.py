@@ -58,12 +58,12 @@ def test_the_api_conforms_to_its_schema(role: str, app, session, capsys) -> None
             try:
                 response = case.call(headers=headers)
             except Exception as error:
-                failures.append(f"{operation.label}: the app raised {error!r}")
+                failures.append(f"{case.operation.label}: the app raised {error!r}")
                 return
             try:
                 case.validate_response(response, checks=CHECKS)
             except (AssertionError, BaseExceptionGroup) as failure:
-                failures.append(f"{operation.label}: {str(failure)[:600]}")
+                failures.append(f"{case.operation.label}: {str(failure)[:600]}")
 
         run()
     with capsys.disabled():
