@@ -47,6 +47,11 @@ _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
 NUL_MESSAGE = "must not contain NUL characters (\\u0000)"
 SURROGATE_MESSAGE = "contains an invalid character (a lone UTF-16 surrogate); send valid Unicode"
 RANGE_MESSAGE = f"must be a whole number from {INT64_MIN} to {INT64_MAX}"
+UNSTORABLE_TEXT = (
+    "a text you sent contains a character that cannot be stored (NUL or a lone surrogate); "
+    "remove it"
+)
+UNSTORABLE_NUMBER = "a number you sent is out of range"
 _MAX_DEPTH = 64
 
 
@@ -235,14 +240,14 @@ def _check_params(params: Any) -> None:
         return
     for value in values:
         if isinstance(value, str):
-            if problem := text_problem(value):
-                raise UnstorableValue({"value": "a text you sent " + problem})
+            if text_problem(value):
+                raise UnstorableValue({"value": UNSTORABLE_TEXT})
         elif (
             isinstance(value, int)
             and not isinstance(value, bool)
             and not INT64_MIN <= value <= INT64_MAX
         ):
-            raise UnstorableValue({"value": "a number you sent " + RANGE_MESSAGE})
+            raise UnstorableValue({"value": UNSTORABLE_NUMBER})
 
 
 def _before_execute(  # noqa: PLR0913 - SQLAlchemy's event signature

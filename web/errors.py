@@ -22,7 +22,8 @@ from diaspora.errors import (
     Unauthorized,
     ValidationFailed,
 )
-from web.edge import add_headers, too_large_text
+from web import i18n
+from web.edge import UNSTORABLE_NUMBER, add_headers, too_large_text
 from web.templating import render
 
 log = logging.getLogger("diaspora.web")
@@ -67,10 +68,17 @@ def error_response(
     if status == 401:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+    # Messages of the web layer have catalogue entries (scripts/translations/edge.json);
+    # others fall back to themselves.
+    tr = i18n.translations(getattr(request.state, "locale", "en")).gettext
     response = render(
         request,
         "error.html",
-        {"status": status, "detail": detail, "errors": errors or {}},
+        {
+            "status": status,
+            "detail": tr(detail),
+            "errors": {key: tr(value) for key, value in (errors or {}).items()},
+        },
         status_code=status,
     )
     response.headers.update(headers or {})
@@ -110,7 +118,7 @@ def install(app: FastAPI) -> None:
     async def overflow(request: Request, exc: OverflowError) -> Response:
         # A number that reached a driver without passing the edge (web.edge) first.
         return error_response(
-            request, 422, "Some fields are invalid.", {"value": "a number you sent is too large"}
+            request, 422, "Some fields are invalid.", {"value": UNSTORABLE_NUMBER}
         )
 
     @app.exception_handler(DataError)
