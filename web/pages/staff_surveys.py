@@ -26,10 +26,12 @@ router = APIRouter(prefix="/staff/surveys")
 
 # XLSForm conversion and imports parse megabytes of XML/CSV and write thousands of rows:
 # they run on a worker thread (run_in_threadpool), so the event loop keeps answering every
-# other request meanwhile.  A thread rather than a process: the work is one transaction on
-# the request's own session, the import itself already fans CPU-heavy chunks out to
-# worker processes where that pays (diaspora.responses.imports), and a thread needs no
-# pickling of the definition or the upload.
+# other request meanwhile (bench/import_concurrency.py measures it).  A thread rather than
+# a process: the work is one transaction on the request's own session (an in-memory test
+# database included); forking from a threaded server is unsafe (see the note on parallel
+# imports in diaspora.responses.imports), and a spawned process would re-import the app
+# and need the upload, the definition and the actor pickled to it.  The thread shares the
+# GIL with the event loop, which still gets it every few milliseconds.
 
 PER_PAGE = 50
 _CONTROL = {"csrf_token", "action", "version", "expected_version"}
