@@ -121,6 +121,16 @@ def install(app: FastAPI) -> None:
             request, 422, "Some fields are invalid.", {"value": UNSTORABLE_NUMBER}
         )
 
+    @app.exception_handler(ValueError)
+    async def value_error(request: Request, exc: ValueError) -> Response:
+        # int() of a form field with thousands of digits (Python refuses > 4300): the
+        # sender's number, not our bug.  Any other ValueError is one (a 500 below).
+        if "integer string conversion" not in str(exc):
+            raise exc
+        return error_response(
+            request, 422, "Some fields are invalid.", {"value": UNSTORABLE_NUMBER}
+        )
+
     @app.exception_handler(DataError)
     async def data_error(request: Request, exc: DataError) -> Response:
         # PostgreSQL refuses a value for its column (a number beyond INTEGER, an

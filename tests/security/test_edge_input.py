@@ -173,6 +173,27 @@ def test_every_api_operation_refuses_out_of_range_integers(app, session) -> None
     assert covered > 60  # the walk really found the operations
 
 
+def test_numbers_beyond_32_bits_never_fail(app, session) -> None:
+    """In 64 bits but beyond PostgreSQL's INTEGER columns: looked up, found nothing, or
+    refused, but never a 500 (on PostgreSQL an INTEGER column cannot store 2**40)."""
+    world = build_world(session)
+    clients = _api_clients(app, world, session)
+    for method, path, operation in _operations(app):
+        ints = [
+            p["name"]
+            for p in operation.get("parameters", [])
+            if p["in"] == "query" and _is_integer(p["schema"])
+        ]
+        body_ints = [n for n, s in _body_properties(app, operation).items() if _is_integer(s)]
+        for value in (2**40, -(2**40), 2**31):
+            url = _path(path, operation, value)
+            query = "&".join(f"{name}={value}" for name in ints)
+            body = dict.fromkeys(body_ints, value) if "requestBody" in operation else None
+            for role, client in clients.items():
+                answer = _send(client, method, url + (f"?{query}" if query else ""), body)
+                assert answer.status_code < 500, f"{role} {method} {url} {body}: {answer.text}"
+
+
 @pytest.mark.parametrize(
     "text,words", [("a\ud800b", "surrogate"), ("a\x00b", "NUL")], ids=["surrogate", "nul"]
 )
@@ -420,3 +441,37 @@ def test_a_chunked_body_over_the_limit_is_a_413(app, session, path: str, kind: s
     assert answer.status_code == 413, answer.text[:300]
     assert answer.headers["content-security-policy"]
     assert re.search("larger than the limit", answer.text)
+
+
+def test_the_unpacked_budget_of_an_export_scales_with_its_size() -> None:
+    from surveys.submissions import EXPORT_LIMITS, UNPACK_FLOOR, export_limits
+
+    ten = export_limits(10 * 1024 * 1024)
+    assert ten.max_uncompressed == 240 * 1024 * 1024  # not 2 GB
+    # The attacker's 7.3 MB workbook that unpacks to 419 MB is over its budget.
+    assert export_limits(int(7.3 * 1024 * 1024)).max_uncompressed < 419 * 1024 * 1024
+    assert export_limits(1000).max_uncompressed == UNPACK_FLOOR
+    assert export_limits(10**12).max_uncompressed == EXPORT_LIMITS.max_uncompressed
+    assert EXPORT_LIMITS.max_ratio <= 100
+
+
+def test_a_form_number_with_thousands_of_digits_is_a_422(app, session) -> None:
+    world = build_world(session)
+    builtin(session)
+    clients = _page_clients(app, world)
+    digits = "9" * 5000
+    answers = [
+        clients["ada"].post(
+            "/admin/users",
+            data={"email": "x@example.org", "role": "institution", "institution_id": digits},
+            follow_redirects=False,
+        ),
+        clients["sam"].post(
+            f"/staff/surveys/{SLUG}/import",
+            data={"version": digits},
+            files={"file": ("kobo.csv", b"_uuid;g/first_name\na1;Kofi", "text/csv")},
+            follow_redirects=False,
+        ),
+        clients["sam"].get(f"/staff/surveys/{SLUG}/responses?page={digits}"),
+    ]
+    assert [a.status_code for a in answers] == [422, 422, 422]

@@ -70,11 +70,12 @@ def test_the_413_of_the_body_limit_carries_the_headers(sam) -> None:
         _assert_secure(answer)
 
 
-def test_a_server_error_page_carries_the_headers(app, session, monkeypatch) -> None:
+@pytest.mark.parametrize("error", [RuntimeError, ValueError])
+def test_a_server_error_page_carries_the_headers(app, session, monkeypatch, error) -> None:
     from web.pages import home
 
     def boom(*args, **kwargs):  # type: ignore[no-untyped-def]
-        raise RuntimeError("boom")
+        raise error("boom")
 
     monkeypatch.setattr(home, "render", boom)
     answer = TestClient(app, raise_server_exceptions=False).get("/")
