@@ -332,6 +332,19 @@ _IGNORED_COLUMN = _Column(_IGNORED)
 # --------------------------------------------------------------------------- row building
 
 
+def _nul_field(record: Mapping[str, Any]) -> str | None:
+    """The first column (or repeat column) of a record with a NUL character in it."""
+    for key, value in record.items():
+        if isinstance(value, str):
+            if "\x00" in value or "\x00" in key:
+                return key
+        elif isinstance(value, list):
+            for entry in value:
+                if isinstance(entry, Mapping) and (inner := _nul_field(entry)) is not None:
+                    return f"{key}/{inner}"
+    return None
+
+
 class _Builder:
     """Turns one flat record (header -> cell) into answers, collecting errors."""
 
@@ -616,6 +629,10 @@ class _Builder:
     def submission(self, record: Mapping[str, Any], row: int) -> ParsedSubmission | list[RowError]:
         """Parse and check one record: a submission, or the reasons it was refused."""
         errors: list[RowError] = []
+        nul = _nul_field(record)
+        if nul is not None:
+            # PostgreSQL cannot store NUL in text; no export holds one on purpose.
+            return [RowError(row, nul, "contains a NUL character, which cannot be stored")]
         external_id = _external_id(record)
         if not external_id:
             return [RowError(row, None, "no submission id (meta/instanceID, _uuid or KEY)")]

@@ -475,3 +475,25 @@ def test_a_form_number_with_thousands_of_digits_is_a_422(app, session) -> None:
         clients["sam"].get(f"/staff/surveys/{SLUG}/responses?page={digits}"),
     ]
     assert [a.status_code for a in answers] == [422, 422, 422]
+
+
+def test_a_nul_in_a_csv_cell_is_a_row_error(app, session) -> None:
+    world = build_world(session)
+    builtin(session)
+    sam = _page_clients(app, world)["sam"]
+    header = (
+        "_uuid;g/consent_mapping;g/first_name;g/last_name;g/email;g/residence_country;"
+        "g/origin_country;g/birth_year;g/education_level;g/occupation;g/sector;"
+        "g/years_experience;g/skills;g/willing"
+    )
+    good = "a1;yes;Kofi;Boateng;k@example.org;GB;GH;1980;6;nurse;health;10;triage;no"
+    filler = [f"x{i};;;;;;;;;;;;;" for i in range(1000)]  # past the first 8 KB
+    nul = "a2;yes;Ef\x00ua;Owusu;e@example.org;GB;GH;1980;6;nurse;health;10;x;no"
+    answer = sam.post(
+        f"/staff/surveys/{SLUG}/import",
+        files={"file": ("kobo.csv", _csv([header, good, *filler, nul]), "text/csv")},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 200, answer.text[:500]
+    assert "NUL" in answer.text
+    assert "<strong>1</strong> added" in answer.text
