@@ -32,7 +32,7 @@ import io
 import re
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import IO, Any
 
 from surveys._safety import Budget, Limits, UnsafeFile, check_xlsx, open_member, open_zip, sniff
@@ -49,6 +49,7 @@ from surveys.validation import _plan as validation_plan
 
 __all__ = [
     "EXPORT_LIMITS",
+    "export_limits",
     "ParseResult",
     "ParsedSubmission",
     "RowError",
@@ -100,10 +101,21 @@ _SPECIFY_OTHER = "Specify other."
 EXPORT_LIMITS = Limits(
     max_bytes=200 * 1024 * 1024,
     max_uncompressed=2 * 1024**3,
-    max_ratio=200,
+    max_ratio=100,
     max_rows=1_100_000,
     max_members=2000,
 )
+# What an export may unpack to, per byte uploaded.  Real Kobo XLSX and ODK .csv.zip
+# exports inflate 5-15 times; a 10 MB upload may so cost at most ~240 MB of XML to
+# read (seconds, on a worker thread), not the 2 GB a flat budget would allow.
+UNPACK_FACTOR = 24
+UNPACK_FLOOR = 64 * 1024 * 1024
+
+
+def export_limits(size: int, limits: Limits = EXPORT_LIMITS) -> Limits:
+    """`limits` with the unpacked budget scaled to an upload of `size` bytes."""
+    budget = min(limits.max_uncompressed, max(UNPACK_FLOOR, UNPACK_FACTOR * size))
+    return replace(limits, max_uncompressed=budget)
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,6 +330,19 @@ _IGNORED_COLUMN = _Column(_IGNORED)
 
 
 # --------------------------------------------------------------------------- row building
+
+
+def _nul_field(record: Mapping[str, Any]) -> str | None:
+    """The first column (or repeat column) of a record with a NUL character in it."""
+    for key, value in record.items():
+        if isinstance(value, str):
+            if "\x00" in value or "\x00" in key:
+                return key
+        elif isinstance(value, list):
+            for entry in value:
+                if isinstance(entry, Mapping) and (inner := _nul_field(entry)) is not None:
+                    return f"{key}/{inner}"
+    return None
 
 
 class _Builder:
@@ -604,6 +629,10 @@ class _Builder:
     def submission(self, record: Mapping[str, Any], row: int) -> ParsedSubmission | list[RowError]:
         """Parse and check one record: a submission, or the reasons it was refused."""
         errors: list[RowError] = []
+        nul = _nul_field(record)
+        if nul is not None:
+            # PostgreSQL cannot store NUL in text; no export holds one on purpose.
+            return [RowError(row, nul, "contains a NUL character, which cannot be stored")]
         external_id = _external_id(record)
         if not external_id:
             return [RowError(row, None, "no submission id (meta/instanceID, _uuid or KEY)")]
@@ -710,8 +739,19 @@ def iter_csv(
     value is met.  Headers that match no question are appended to `ignored_columns`
     when given.
     """
-    header, rows = _csv_rows(_text_stream(source), delimiter)
     builder = _Builder(definition, validate=validate, language=language)
+    try:
+        header, rows = _csv_rows(_text_stream(source), delimiter)
+        yield from _csv_items(builder, header, rows)
+    except CsvRowUnreadable as error:
+        yield RowError(error.line, None, str(error))
+    if ignored_columns is not None:
+        ignored_columns.extend(builder.ignored)
+
+
+def _csv_items(
+    builder: _Builder, header: list[str], rows: Iterator[tuple[int, list[str]]]
+) -> Iterator[ParsedSubmission | RowError]:
     for line, cells in rows:
         if not any(cells):
             continue
@@ -725,8 +765,6 @@ def iter_csv(
             yield outcome
         else:
             yield from outcome
-    if ignored_columns is not None:
-        ignored_columns.extend(builder.ignored)
 
 
 def parse_csv(
@@ -763,8 +801,39 @@ def _csv_rows(
     if not first:
         return [], iter(())
     sep = delimiter or sniff_delimiter(first)
-    header = next(csv.reader([first], delimiter=sep), [])
-    return header, enumerate(csv.reader(stream, delimiter=sep), start=2)
+    try:
+        header = next(csv.reader([first], delimiter=sep), [])
+    except csv.Error as error:
+        raise CsvRowUnreadable(1, error) from error
+    return header, _numbered(csv.reader(stream, delimiter=sep))
+
+
+class CsvRowUnreadable(csv.Error):
+    """A data row the csv module cannot read (e.g. a cell over csv.field_size_limit)."""
+
+    def __init__(self, line: int, error: csv.Error) -> None:
+        limit = csv.field_size_limit()
+        text = str(error)
+        if "field limit" in text:
+            text = f"a cell is longer than {limit:,} characters"
+        super().__init__(f"row {line}: {text}; this row and the rows after it were not read")
+        self.line = line
+
+
+def _numbered(reader: Iterator[list[str]]) -> Iterator[tuple[int, list[str]]]:
+    """Rows numbered from 2 (the header is row 1).  A row the csv module refuses ends the
+    file with `CsvRowUnreadable`: after such an error the reader's idea of where a row
+    starts is unreliable (a quoted cell may run on), so later rows are not guessed at."""
+    line = 2
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise CsvRowUnreadable(line, error) from error
+        yield line, cells
+        line += 1
 
 
 def _text_stream(source: bytes | str | IO[str]) -> IO[str]:
@@ -794,9 +863,10 @@ def parse_xlsx(
 ) -> ParseResult:
     """Parse a Kobo XLSX export: first sheet = submissions, other sheets = repeats."""
     try:
-        if sniff(source, filename, EXPORT_LIMITS) != "xlsx":
+        limits = export_limits(len(source))
+        if sniff(source, filename, limits) != "xlsx":
             raise UnsafeFile(f"{filename}: submissions must be an .xlsx export")
-        check_xlsx(source, filename, EXPORT_LIMITS)
+        check_xlsx(source, filename, limits)
     except UnsafeFile as error:
         return ParseResult(errors=[RowError(0, None, str(error))])
     sheets = _read_sheets(source)
@@ -933,6 +1003,7 @@ def parse_odk_zip(
     refused: the result holds only `RowError(0, None, reason)`.
     """
     name = filename or "export.zip"
+    limits = export_limits(len(data), limits)
     try:
         with open_zip(data, name, limits) as archive:
             return _parse_odk_archive(definition, archive, name, limits, validate, language)

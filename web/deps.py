@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
+from annotated_types import Interval
 from fastapi import Depends, Request
 from sqlmodel import Session
 
@@ -12,7 +13,15 @@ from diaspora.accounts.models import Role, User
 from diaspora.config import Settings
 from diaspora.db import new_session
 from diaspora.errors import Forbidden, Unauthorized
+from web.edge import INT64_MAX, INT64_MIN
 from web.security import CSRF_FIELD, CSRF_HEADER, csrf_valid
+
+# Every integer the web layer accepts (path, query, form, JSON) is one of these, so a
+# number no database here can take is a 422 naming its field, not an OverflowError.
+# Int64: ids, versions, offsets (SQLite INTEGER; lookups on PostgreSQL's INTEGER with a
+# larger value simply find nothing).  Int32: quantities stored in INTEGER columns.
+Int64 = Annotated[int, Interval(ge=INT64_MIN, le=INT64_MAX)]
+Int32 = Annotated[int, Interval(ge=-(2**31), le=2**31 - 1)]
 
 
 def get_db(request: Request) -> Iterator[Session]:

@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
@@ -21,6 +22,8 @@ from diaspora.errors import (
     Unauthorized,
     ValidationFailed,
 )
+from web import i18n
+from web.edge import UNSTORABLE_NUMBER, add_headers, too_large_text
 from web.templating import render
 
 log = logging.getLogger("diaspora.web")
@@ -48,23 +51,38 @@ def _status(exc: DomainError) -> int:
 
 
 def error_response(
-    request: Request, status: int, detail: str, errors: dict[str, str] | None = None
+    request: Request,
+    status: int,
+    detail: str,
+    errors: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     if wants_json(request):
         body: dict[str, Any] = {"detail": detail}
         if errors:
             body["errors"] = errors
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return JSONResponse(body, status_code=status, headers=headers)
+        extra = dict(headers or {})
+        if status == 401:
+            extra["WWW-Authenticate"] = "Bearer"
+        return JSONResponse(body, status_code=status, headers=extra or None)
     if status == 401:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
-    return render(
+    # Messages of the web layer have catalogue entries (scripts/translations/edge.json);
+    # others fall back to themselves.
+    tr = i18n.translations(getattr(request.state, "locale", "en")).gettext
+    response = render(
         request,
         "error.html",
-        {"status": status, "detail": detail, "errors": errors or {}},
+        {
+            "status": status,
+            "detail": tr(detail),
+            "errors": {key: tr(value) for key, value in (errors or {}).items()},
+        },
         status_code=status,
     )
+    response.headers.update(headers or {})
+    return response
 
 
 def _loc(parts: tuple[Any, ...] | list[Any]) -> str:
@@ -93,11 +111,51 @@ def install(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else "Request failed."
         if exc.status_code == 404:
             detail = "Not found."
-        return error_response(request, exc.status_code, detail)
+        # The 405 carries the route's `Allow` header.
+        return error_response(request, exc.status_code, detail, headers=dict(exc.headers or {}))
+
+    @app.exception_handler(OverflowError)
+    async def overflow(request: Request, exc: OverflowError) -> Response:
+        # A number that reached a driver without passing the edge (web.edge) first.
+        return error_response(
+            request, 422, "Some fields are invalid.", {"value": UNSTORABLE_NUMBER}
+        )
+
+    @app.exception_handler(ValueError)
+    async def value_error(request: Request, exc: ValueError) -> Response:
+        # int() of a form field with thousands of digits (Python refuses > 4300): the
+        # sender's number, not our bug.  Any other ValueError is one (a 500 below).
+        if "integer string conversion" not in str(exc):
+            raise exc
+        return error_response(
+            request, 422, "Some fields are invalid.", {"value": UNSTORABLE_NUMBER}
+        )
+
+    @app.exception_handler(DataError)
+    async def data_error(request: Request, exc: DataError) -> Response:
+        # PostgreSQL refuses a value for its column (a number beyond INTEGER, an
+        # unstorable character in JSON): the request's fault, and nothing was stored.
+        log.warning("refused value on %s %s: %s", request.method, request.url.path, exc.orig)
+        return error_response(
+            request,
+            422,
+            "Some fields are invalid.",
+            {"value": "a value you sent is out of range or cannot be stored"},
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
+        limit = getattr(request.state, "body_limit", None)
+        if limit:
+            # The body ran over the limit (web.app.BodyLimit) while a form parser read it,
+            # and the parser raised an error of its own: the answer is still a 413.
+            response = error_response(request, 413, too_large_text(limit))
+            add_headers(response.headers, request.url.path)
+            return response
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(
+        response = error_response(
             request, 500, "Something went wrong on our side; nothing was saved by this request."
         )
+        # Answered outside the middleware stack (Starlette's ServerErrorMiddleware).
+        add_headers(response.headers, request.url.path)
+        return response

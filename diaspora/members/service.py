@@ -281,6 +281,9 @@ def clean_fields(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
             if isinstance(item, str):
                 code, _, level = item.partition(":")
                 item = {"code": code, "level": level}
+            if not isinstance(item, dict):
+                errors["languages"] = 'expected language codes such as "en" or "fr:B2"'
+                break
             code = str(item.get("code", "")).strip().lower()
             level = str(item.get("level", "") or "").strip()
             if not is_language(code):

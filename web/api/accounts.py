@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from diaspora.accounts import service as accounts
 from web.api.schemas import RegisterIn, UserCreate, UserPublic
-from web.deps import AdminUser, CurrentUser, SessionDep, SettingsDep, StaffUser
+from web.deps import AdminUser, CurrentUser, Int64, SessionDep, SettingsDep, StaffUser
 from web.pages.forms import client_address
 
 router = APIRouter(tags=["accounts"])
@@ -65,7 +65,7 @@ def create_user(body: UserCreate, session: SessionDep, user: StaffUser) -> UserP
 
 
 @router.post("/users/{user_id}/disable", response_model=UserPublic)
-def disable_user(user_id: int, session: SessionDep, user: AdminUser) -> UserPublic:
+def disable_user(user_id: Int64, session: SessionDep, user: AdminUser) -> UserPublic:
     return UserPublic.model_validate(
         accounts.set_active(session=session, actor=user, user_id=user_id, active=False)
     )

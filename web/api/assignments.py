@@ -16,7 +16,7 @@ from web.api.placement_schemas import (
     EvaluationIn,
     MemberIdentityPublic,
 )
-from web.deps import CurrentUser, SessionDep, SettingsDep
+from web.deps import CurrentUser, Int64, SessionDep, SettingsDep
 
 router = APIRouter(tags=["assignments"])
 
@@ -46,10 +46,10 @@ def list_assignments(
     session: SessionDep,
     user: CurrentUser,
     status: str | None = None,
-    programme_id: int | None = None,
-    request_id: int | None = None,
-    limit: int = 100,
-    offset: int = 0,
+    programme_id: Int64 | None = None,
+    request_id: Int64 | None = None,
+    limit: Int64 = 100,
+    offset: Int64 = 0,
 ) -> list[AssignmentPublic]:
     rows = assignments.get_all_assignments(
         session=session,
@@ -78,14 +78,16 @@ def propose(
 
 
 @router.get("/assignments/{assignment_id}", response_model=AssignmentPublic)
-def get_assignment(assignment_id: int, session: SessionDep, user: CurrentUser) -> AssignmentPublic:
+def get_assignment(
+    assignment_id: Int64, session: SessionDep, user: CurrentUser
+) -> AssignmentPublic:
     a = assignments.get_assignment(session=session, actor=user, assignment_id=assignment_id)
     return _public(session, a, user, with_identity=True)
 
 
 @router.patch("/assignments/{assignment_id}", response_model=AssignmentPublic)
 def update_assignment(
-    assignment_id: int, body: AssignmentUpdate, session: SessionDep, user: CurrentUser
+    assignment_id: Int64, body: AssignmentUpdate, session: SessionDep, user: CurrentUser
 ) -> AssignmentPublic:
     a = assignments.update_assignment(
         session=session,
@@ -99,7 +101,7 @@ def update_assignment(
 
 @router.post("/assignments/{assignment_id}/transitions", response_model=AssignmentPublic)
 def transition_assignment(
-    assignment_id: int,
+    assignment_id: Int64,
     body: AssignmentTransitionIn,
     session: SessionDep,
     settings: SettingsDep,
@@ -121,7 +123,7 @@ def transition_assignment(
 
 @router.post("/assignments/{assignment_id}/evaluations", response_model=AssignmentPublic)
 def evaluate(
-    assignment_id: int, body: EvaluationIn, session: SessionDep, user: CurrentUser
+    assignment_id: Int64, body: EvaluationIn, session: SessionDep, user: CurrentUser
 ) -> AssignmentPublic:
     a = assignments.evaluate(
         session=session,

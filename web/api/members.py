@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter
 
 from diaspora.consent import service as consent
 from diaspora.consent.models import Channel
 from diaspora.members import service as members
-from web.api.schemas import ConsentsIn, ProfilePublic
-from web.deps import CurrentUser, MemberUser, SessionDep, StaffUser
+from web.api.schemas import ConsentsIn, ProfilePublic, ProfileUpdate
+from web.deps import CurrentUser, Int64, MemberUser, SessionDep, StaffUser
 
 router = APIRouter(tags=["members"])
 
@@ -21,17 +21,16 @@ def my_profile(session: SessionDep, user: MemberUser) -> ProfilePublic:
 
 
 @router.patch("/me/profile", response_model=ProfilePublic)
-def update_my_profile(
-    session: SessionDep, user: MemberUser, body: dict[str, Any] = Body(...)
-) -> ProfilePublic:
+def update_my_profile(body: ProfileUpdate, session: SessionDep, user: MemberUser) -> ProfilePublic:
     profile = members.get_own(session=session, actor=user)
-    expected = body.pop("version", None)
+    data = body.model_dump(exclude_unset=True)
+    expected = data.pop("version", None)
     updated = members.update_profile(
         session=session,
         actor=user,
         member_id=profile.id or 0,
-        data=body,
-        expected_version=expected if isinstance(expected, int) else None,
+        data=data,
+        expected_version=expected,
     )
     return ProfilePublic.model_validate(updated)
 
@@ -75,8 +74,8 @@ def list_members(
     user: StaffUser,
     country: str | None = None,
     q: str | None = None,
-    limit: int = 100,
-    offset: int = 0,
+    limit: Int64 = 100,
+    offset: Int64 = 0,
 ) -> list[ProfilePublic]:
     rows, _ = members.get_all(
         session=session,
@@ -90,7 +89,7 @@ def list_members(
 
 
 @router.get("/members/{member_id}", response_model=ProfilePublic)
-def get_member(member_id: int, session: SessionDep, user: CurrentUser) -> ProfilePublic:
+def get_member(member_id: Int64, session: SessionDep, user: CurrentUser) -> ProfilePublic:
     return ProfilePublic.model_validate(
         members.view(session=session, actor=user, member_id=member_id)
     )

@@ -11,9 +11,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from web.deps import Int32, Int64
+
 
 class RequestFields(BaseModel):
-    programme_id: int | None = None
+    programme_id: Int64 | None = None
     programme: str | None = Field(default=None, description="programme code, instead of its id")
     title: str = Field(default="", max_length=400)
     description: str = Field(default="", max_length=10000)
@@ -21,23 +23,23 @@ class RequestFields(BaseModel):
     skills_essential: list[str] = []
     skills_desirable: list[str] = []
     languages: list[str] = Field(default=[], description="ISO 639-1 codes, all required")
-    min_education: int | None = Field(default=None, description="ISCED level 0-8")
-    min_years_experience: int = 0
+    min_education: Int32 | None = Field(default=None, description="ISCED level 0-8")
+    min_years_experience: Int32 = 0
     mode: str = "temporary"
-    duration_weeks: int | None = None
+    duration_weeks: Int32 | None = None
     start_from: date | None = None
     start_to: date | None = None
     location: str = ""
-    positions: int = 1
+    positions: Int32 = 1
 
 
 class RequestCreate(RequestFields):
-    institution_id: int | None = Field(default=None, description="staff only: the host")
+    institution_id: Int64 | None = Field(default=None, description="staff only: the host")
     submit: bool = Field(default=False, description="submit for review right away")
 
 
 class RequestUpdate(BaseModel):
-    programme_id: int | None = None
+    programme_id: Int64 | None = None
     programme: str | None = None
     title: str | None = Field(default=None, max_length=400)
     description: str | None = Field(default=None, max_length=10000)
@@ -45,15 +47,15 @@ class RequestUpdate(BaseModel):
     skills_essential: list[str] | None = None
     skills_desirable: list[str] | None = None
     languages: list[str] | None = None
-    min_education: int | None = None
-    min_years_experience: int | None = None
+    min_education: Int32 | None = None
+    min_years_experience: Int32 | None = None
     mode: str | None = None
-    duration_weeks: int | None = None
+    duration_weeks: Int32 | None = None
     start_from: date | None = None
     start_to: date | None = None
     location: str | None = None
-    positions: int | None = None
-    version: int = Field(description="the version you read; a stale one is refused (409)")
+    positions: Int32 | None = None
+    version: Int64 = Field(description="the version you read; a stale one is refused (409)")
 
 
 class RequestPublic(BaseModel):
@@ -86,7 +88,7 @@ class RequestPublic(BaseModel):
 class TransitionIn(BaseModel):
     to: str
     reason: str = Field(default="", max_length=2000)
-    version: int = Field(description="the version you read; a stale one is refused (409)")
+    version: Int64 = Field(description="the version you read; a stale one is refused (409)")
 
 
 class ShortlistEntryPublic(BaseModel):
@@ -110,7 +112,7 @@ class ShortlistEntryPublic(BaseModel):
 
 class EntryTransitionIn(BaseModel):
     to: str
-    version: int
+    version: Int64
 
 
 class AssignmentDetails(BaseModel):
@@ -120,32 +122,32 @@ class AssignmentDetails(BaseModel):
     host_supervisor: str | None = Field(default=None, max_length=400)
     allowance: str | None = Field(default=None, max_length=200)
     travel_details: str | None = Field(default=None, max_length=10000)
-    virtual_hours: int | None = None
+    virtual_hours: Int32 | None = None
     outcome_activities: str | None = Field(default=None, max_length=10000)
-    people_trained: int | None = None
+    people_trained: Int32 | None = None
     deliverables: str | None = Field(default=None, max_length=10000)
 
 
 class AssignmentCreate(AssignmentDetails):
-    entry_id: int = Field(description="the shortlist entry of the member to propose")
+    entry_id: Int64 = Field(description="the shortlist entry of the member to propose")
 
 
 class AssignmentUpdate(AssignmentDetails):
-    version: int
+    version: Int64
 
 
 class AssignmentTransitionIn(AssignmentDetails):
     to: str
     reason: str = Field(default="", max_length=2000)
-    version: int
+    version: Int64
 
 
 class EvaluationIn(BaseModel):
     party: str = Field(description="host or member")
-    rating: int = Field(description="1 (poor) to 5 (excellent)")
+    rating: Int32 = Field(description="1 (poor) to 5 (excellent)")
     text: str = Field(default="", max_length=10000)
     report: str | None = Field(default=None, max_length=20000, description="member's report")
-    version: int
+    version: Int64
 
 
 class MemberIdentityPublic(BaseModel):

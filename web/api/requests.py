@@ -19,7 +19,7 @@ from web.api.placement_schemas import (
     ShortlistEntryPublic,
     TransitionIn,
 )
-from web.deps import CurrentUser, MemberUser, SessionDep, SettingsDep
+from web.deps import CurrentUser, Int64, MemberUser, SessionDep, SettingsDep
 
 router = APIRouter(tags=["placements"])
 
@@ -60,9 +60,9 @@ def list_requests(
     session: SessionDep,
     user: CurrentUser,
     status: str | None = None,
-    programme_id: int | None = None,
-    limit: int = 100,
-    offset: int = 0,
+    programme_id: Int64 | None = None,
+    limit: Int64 = 100,
+    offset: Int64 = 0,
 ) -> list[RequestPublic]:
     rows = placements.get_all_requests(
         session=session,
@@ -94,7 +94,7 @@ def create_request(
 
 
 @router.get("/requests/{request_id}", response_model=RequestPublic)
-def get_request(request_id: int, session: SessionDep, user: CurrentUser) -> RequestPublic:
+def get_request(request_id: Int64, session: SessionDep, user: CurrentUser) -> RequestPublic:
     return _public(
         session, placements.get_request(session=session, actor=user, request_id=request_id), user
     )
@@ -102,7 +102,7 @@ def get_request(request_id: int, session: SessionDep, user: CurrentUser) -> Requ
 
 @router.patch("/requests/{request_id}", response_model=RequestPublic)
 def update_request(
-    request_id: int, body: RequestUpdate, session: SessionDep, user: CurrentUser
+    request_id: Int64, body: RequestUpdate, session: SessionDep, user: CurrentUser
 ) -> RequestPublic:
     req = placements.update_request(
         session=session,
@@ -116,7 +116,7 @@ def update_request(
 
 @router.post("/requests/{request_id}/transitions", response_model=RequestPublic)
 def transition_request(
-    request_id: int,
+    request_id: Int64,
     body: TransitionIn,
     session: SessionDep,
     settings: SettingsDep,
@@ -136,7 +136,7 @@ def transition_request(
 
 @router.get("/requests/{request_id}/shortlist", response_model=list[ShortlistEntryPublic])
 def get_shortlist(
-    request_id: int,
+    request_id: Int64,
     session: SessionDep,
     user: CurrentUser,
     status: str | None = None,
@@ -158,7 +158,7 @@ def get_shortlist(
 
 @router.post("/requests/{request_id}/shortlist/run", response_model=list[ShortlistEntryPublic])
 def run_matching(
-    request_id: int, session: SessionDep, user: CurrentUser, limit: int = 50
+    request_id: Int64, session: SessionDep, user: CurrentUser, limit: Int64 = 50
 ) -> list[ShortlistEntryPublic]:
     rows = placements.run_matching(
         session=session, actor=user, request_id=request_id, limit=min(max(limit, 1), 500)
@@ -168,7 +168,7 @@ def run_matching(
 
 @router.post("/shortlist/{entry_id}/transitions")
 def transition_entry(
-    entry_id: int,
+    entry_id: Int64,
     body: EntryTransitionIn,
     session: SessionDep,
     settings: SettingsDep,
@@ -210,7 +210,7 @@ def _opportunity(o: placements.Opportunity) -> OpportunityPublic:
 
 @router.get("/me/opportunities", response_model=list[OpportunityPublic])
 def my_opportunities(
-    session: SessionDep, user: MemberUser, limit: int = 50
+    session: SessionDep, user: MemberUser, limit: Int64 = 50
 ) -> list[OpportunityPublic]:
     rows = placements.opportunities_for(session=session, actor=user, limit=min(max(limit, 1), 200))
     return [_opportunity(o) for o in rows]
@@ -218,7 +218,7 @@ def my_opportunities(
 
 @router.post("/me/opportunities/{request_id}/answer", response_model=OpportunityPublic)
 def answer_opportunity(
-    request_id: int,
+    request_id: Int64,
     body: AnswerIn,
     session: SessionDep,
     settings: SettingsDep,

@@ -18,7 +18,7 @@ from diaspora.db import new_session
 from diaspora.errors import NotFound, Unauthorized
 from diaspora.responses import imports, respond, service
 from diaspora.responses.models import Response as SurveyResponse
-from web.deps import CurrentUser, SessionDep
+from web.deps import CurrentUser, Int64, SessionDep
 
 router = APIRouter(tags=["surveys"])
 # Submissions are CPU-bound under one GIL: a few threads working at once finish sooner
@@ -106,7 +106,7 @@ def list_surveys(session: SessionDep, user: CurrentUser) -> list[SurveyPublic]:
 
 @router.get("/surveys/{slug}", response_model=SurveyDefinition)
 def get_survey(
-    slug: str, session: SessionDep, user: CurrentUser, version: int | None = None
+    slug: str, session: SessionDep, user: CurrentUser, version: Int64 | None = None
 ) -> SurveyDefinition:
     """The definition of the published version (staff may ask for any `version`)."""
     survey = service.get_survey(session=session, actor=user, slug=slug)
@@ -182,7 +182,7 @@ async def kobo_submission(
 
 
 @router.get("/responses/{response_id}", response_model=ResponsePublic)
-def get_response(response_id: int, session: SessionDep, user: CurrentUser) -> ResponsePublic:
+def get_response(response_id: Int64, session: SessionDep, user: CurrentUser) -> ResponsePublic:
     response = respond.get(session=session, actor=user, response_id=response_id)
     return ResponsePublic(
         id=response.id or 0,

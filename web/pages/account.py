@@ -7,7 +7,7 @@ from starlette.responses import RedirectResponse, Response
 
 from diaspora.accounts import service as accounts
 from diaspora.errors import Conflict, RateLimited, ValidationFailed
-from web.deps import AdminUser, CurrentUser, SessionDep, SettingsDep
+from web.deps import AdminUser, CurrentUser, Int64, SessionDep, SettingsDep
 from web.pages.forms import form_dict
 from web.security import SESSION_COOKIE
 from web.templating import render
@@ -105,7 +105,7 @@ async def issue_token(
 
 @router.post("/account/tokens/{token_id}/revoke")
 async def revoke_token(
-    token_id: int, request: Request, session: SessionDep, user: CurrentUser
+    token_id: Int64, request: Request, session: SessionDep, user: CurrentUser
 ) -> Response:
     accounts.revoke_token(session=session, actor=user, token_id=token_id)
     back = "/admin/tokens" if (await form_dict(request)).get("back") == "admin" else "/account"

@@ -13,7 +13,7 @@ from diaspora.institutions import service as institutions
 from diaspora.institutions.models import InstitutionKind
 from diaspora.outbox import service as outbox
 from diaspora.vocab import MODES, SECTORS
-from web.deps import AdminUser, SessionDep, SettingsDep, StaffUser
+from web.deps import AdminUser, Int64, SessionDep, SettingsDep, StaffUser
 from web.pages.forms import form_dict
 from web.templating import render
 
@@ -72,7 +72,7 @@ async def create_user(request: Request, session: SessionDep, user: StaffUser) ->
 
 @router.post("/admin/users/{user_id}/active")
 async def set_active(
-    user_id: int, request: Request, session: SessionDep, user: AdminUser
+    user_id: Int64, request: Request, session: SessionDep, user: AdminUser
 ) -> Response:
     data = await form_dict(request)
     accounts.set_active(

@@ -14,7 +14,7 @@ from diaspora.institutions import service as institutions
 from diaspora.placements import service as placements
 from diaspora.placements.states import ASSIGNMENT_STATES
 from diaspora.vocab import MODES
-from web.deps import InstitutionUser, MemberUser, SessionDep, SettingsDep, StaffUser
+from web.deps import InstitutionUser, Int64, MemberUser, SessionDep, SettingsDep, StaffUser
 from web.pages.forms import FORM_ERRORS, errors_of, form_dict, status_of, version_of
 from web.templating import render
 
@@ -50,7 +50,7 @@ def _detail(
     request: Request,
     session: Session,
     user: User,
-    assignment_id: int,
+    assignment_id: Int64,
     *,
     errors: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
@@ -86,7 +86,7 @@ def _detail(
 
 
 async def _transition(
-    request: Request, session: Session, user: User, base_url: str, assignment_id: int
+    request: Request, session: Session, user: User, base_url: str, assignment_id: Int64
 ) -> Response:
     data = await form_dict(request)
     try:
@@ -114,7 +114,9 @@ async def _transition(
     return RedirectResponse(f"{_base(user)}/{assignment_id}", status_code=303)
 
 
-async def _evaluate(request: Request, session: Session, user: User, assignment_id: int) -> Response:
+async def _evaluate(
+    request: Request, session: Session, user: User, assignment_id: Int64
+) -> Response:
     data = await form_dict(request)
     try:
         assignments.evaluate(
@@ -151,14 +153,14 @@ def my_list(request: Request, session: SessionDep, user: MemberUser) -> Response
 
 @router.get("/my/assignments/{assignment_id}")
 def my_detail(
-    assignment_id: int, request: Request, session: SessionDep, user: MemberUser
+    assignment_id: Int64, request: Request, session: SessionDep, user: MemberUser
 ) -> Response:
     return _detail(request, session, user, assignment_id)
 
 
 @router.post("/my/assignments/{assignment_id}/transition")
 async def my_transition(
-    assignment_id: int,
+    assignment_id: Int64,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -169,7 +171,7 @@ async def my_transition(
 
 @router.post("/my/assignments/{assignment_id}/evaluation")
 async def my_evaluation(
-    assignment_id: int, request: Request, session: SessionDep, user: MemberUser
+    assignment_id: Int64, request: Request, session: SessionDep, user: MemberUser
 ) -> Response:
     return await _evaluate(request, session, user, assignment_id)
 
@@ -184,14 +186,14 @@ def institution_list(request: Request, session: SessionDep, user: InstitutionUse
 
 @router.get("/institution/assignments/{assignment_id}")
 def institution_detail(
-    assignment_id: int, request: Request, session: SessionDep, user: InstitutionUser
+    assignment_id: Int64, request: Request, session: SessionDep, user: InstitutionUser
 ) -> Response:
     return _detail(request, session, user, assignment_id)
 
 
 @router.post("/institution/assignments/{assignment_id}/evaluation")
 async def institution_evaluation(
-    assignment_id: int, request: Request, session: SessionDep, user: InstitutionUser
+    assignment_id: Int64, request: Request, session: SessionDep, user: InstitutionUser
 ) -> Response:
     return await _evaluate(request, session, user, assignment_id)
 
@@ -218,14 +220,14 @@ def staff_list(
 
 @router.get("/staff/assignments/{assignment_id}")
 def staff_detail(
-    assignment_id: int, request: Request, session: SessionDep, user: StaffUser
+    assignment_id: Int64, request: Request, session: SessionDep, user: StaffUser
 ) -> Response:
     return _detail(request, session, user, assignment_id)
 
 
 @router.post("/staff/assignments/{assignment_id}/edit")
 async def staff_edit(
-    assignment_id: int, request: Request, session: SessionDep, user: StaffUser
+    assignment_id: Int64, request: Request, session: SessionDep, user: StaffUser
 ) -> Response:
     data = await form_dict(request)
     try:
@@ -252,7 +254,7 @@ async def staff_edit(
 
 @router.post("/staff/assignments/{assignment_id}/transition")
 async def staff_transition(
-    assignment_id: int,
+    assignment_id: Int64,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -263,6 +265,6 @@ async def staff_transition(
 
 @router.post("/staff/assignments/{assignment_id}/evaluation")
 async def staff_evaluation(
-    assignment_id: int, request: Request, session: SessionDep, user: StaffUser
+    assignment_id: Int64, request: Request, session: SessionDep, user: StaffUser
 ) -> Response:
     return await _evaluate(request, session, user, assignment_id)

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from diaspora.consent import service as consent
 from diaspora.members import service as members
 from diaspora.vocab import ISCED_LEVELS
-from web.deps import SessionDep, StaffUser
+from web.deps import Int64, SessionDep, StaffUser
 from web.templating import render
 
 router = APIRouter(prefix="/staff/members")
@@ -22,7 +22,7 @@ def member_list(
     user: StaffUser,
     country: str = "",
     q: str = "",
-    page: int = 1,
+    page: Int64 = 1,
 ) -> Response:
     page = max(page, 1)
     rows, total = members.get_all(
@@ -49,7 +49,7 @@ def member_list(
 
 @router.get("/{member_id}")
 def member_detail(
-    request: Request, session: SessionDep, user: StaffUser, member_id: int
+    request: Request, session: SessionDep, user: StaffUser, member_id: Int64
 ) -> Response:
     profile = members.view(session=session, actor=user, member_id=member_id)
     ident = members.identity(

@@ -7,7 +7,7 @@ from starlette.responses import RedirectResponse, Response
 
 from diaspora.placements import service as placements
 from diaspora.vocab import ISCED_LEVELS
-from web.deps import MemberUser, SessionDep, SettingsDep
+from web.deps import Int64, MemberUser, SessionDep, SettingsDep
 from web.pages.forms import FORM_ERRORS, form_dict, status_of
 from web.templating import render
 
@@ -69,7 +69,7 @@ async def respond_by_token(
 
 @router.get("/opportunities/{request_id}")
 def opportunity(
-    request_id: int, request: Request, session: SessionDep, user: MemberUser
+    request_id: Int64, request: Request, session: SessionDep, user: MemberUser
 ) -> Response:
     opp = placements.get_opportunity(session=session, actor=user, request_id=request_id)
     return render(
@@ -79,7 +79,7 @@ def opportunity(
 
 @router.post("/opportunities/{request_id}/respond")
 async def respond(
-    request_id: int,
+    request_id: Int64,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,

@@ -12,7 +12,7 @@ from diaspora.institutions.models import Programme
 from diaspora.notices import service as notices
 from diaspora.notices.models import LegalBasis
 from diaspora.retention import service as retention
-from web.deps import AdminUser, SessionDep, StaffUser
+from web.deps import AdminUser, Int64, SessionDep, StaffUser
 from web.pages.forms import form_dict
 from web.templating import render
 
@@ -46,7 +46,7 @@ def privacy(request: Request, session: SessionDep) -> Response:
 
 
 @router.get("/privacy/notices/{notice_id}")
-def notice_page(notice_id: int, request: Request, session: SessionDep) -> Response:
+def notice_page(notice_id: Int64, request: Request, session: SessionDep) -> Response:
     if not 0 < notice_id < 2**63:
         raise NotFound("No such privacy notice.")
     notice = notices.get(session=session, notice_id=notice_id)
@@ -210,7 +210,7 @@ def _member_page(
 
 @router.post("/staff/members/{member_id}/consents/withdraw")
 async def withdraw_for_member(
-    member_id: int, request: Request, session: SessionDep, user: StaffUser
+    member_id: Int64, request: Request, session: SessionDep, user: StaffUser
 ) -> Response:
     """Staff record a withdrawal a member asked for (by telephone, letter); never a grant."""
     from diaspora.consent import service as consent
@@ -228,7 +228,7 @@ async def withdraw_for_member(
 
 @router.post("/staff/members/{member_id}/erase")
 async def erase_member(
-    member_id: int, request: Request, session: SessionDep, user: StaffUser
+    member_id: Int64, request: Request, session: SessionDep, user: StaffUser
 ) -> Response:
     """Admins erase a member through the same service the member's own request uses."""
     from diaspora.members import service as members

@@ -19,7 +19,7 @@ from diaspora.placements import service as placements
 from diaspora.placements.models import PlacementRequest
 from diaspora.placements.states import REQUEST_STATES, SHORTLIST_STATES
 from diaspora.vocab import ISCED_LEVELS, MODES, SECTORS
-from web.deps import CurrentUser, InstitutionUser, SessionDep, SettingsDep, StaffUser
+from web.deps import CurrentUser, InstitutionUser, Int64, SessionDep, SettingsDep, StaffUser
 from web.pages.forms import FORM_ERRORS, errors_of, form_dict, status_of, version_of
 from web.templating import render
 
@@ -119,7 +119,7 @@ def _institution_detail(
     request: Request,
     session: Session,
     user: User,
-    request_id: int,
+    request_id: Int64,
     *,
     errors: dict[str, str] | None = None,
     status: int = 200,
@@ -155,14 +155,14 @@ def _institution_detail(
 
 @router.get("/institution/requests/{request_id}")
 def institution_detail(
-    request_id: int, request: Request, session: SessionDep, user: InstitutionUser
+    request_id: Int64, request: Request, session: SessionDep, user: InstitutionUser
 ) -> Response:
     return _institution_detail(request, session, user, request_id)
 
 
 @router.get("/institution/requests/{request_id}/edit")
 def edit_form(
-    request_id: int, request: Request, session: SessionDep, user: InstitutionUser
+    request_id: Int64, request: Request, session: SessionDep, user: InstitutionUser
 ) -> Response:
     req = placements.get_request(session=session, actor=user, request_id=request_id)
     return _form_page(request, session, req=req, values=_form_values(req), errors={})
@@ -170,7 +170,7 @@ def edit_form(
 
 @router.post("/institution/requests/{request_id}/edit")
 async def edit(
-    request_id: int,
+    request_id: Int64,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -210,7 +210,7 @@ async def _transition(
     session: SessionDep,
     settings: SettingsDep,
     user: User,
-    request_id: int,
+    request_id: Int64,
     detail: Callable[..., Response],
     back: str,
 ) -> Response:
@@ -236,7 +236,7 @@ async def _transition(
 
 @router.post("/institution/requests/{request_id}/transition")
 async def institution_transition(
-    request_id: int,
+    request_id: Int64,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -255,7 +255,7 @@ async def institution_transition(
 
 @router.post("/institution/requests/{request_id}/propose")
 async def institution_propose(
-    request_id: int,
+    request_id: Int64,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -317,7 +317,7 @@ def _staff_detail(
     request: Request,
     session: Session,
     user: User,
-    request_id: int,
+    request_id: Int64,
     *,
     errors: dict[str, str] | None = None,
     status: int = 200,
@@ -353,14 +353,14 @@ def _staff_detail(
 
 @router.get("/staff/requests/{request_id}")
 def staff_detail(
-    request_id: int, request: Request, session: SessionDep, user: StaffUser
+    request_id: Int64, request: Request, session: SessionDep, user: StaffUser
 ) -> Response:
     return _staff_detail(request, session, user, request_id)
 
 
 @router.post("/staff/requests/{request_id}/transition")
 async def staff_transition(
-    request_id: int,
+    request_id: Int64,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -375,7 +375,7 @@ def _shortlist_page(
     request: Request,
     session: Session,
     user: User,
-    request_id: int,
+    request_id: Int64,
     *,
     filters: dict[str, str],
     errors: dict[str, str] | None = None,
@@ -408,7 +408,7 @@ def _shortlist_page(
 
 @router.get("/staff/requests/{request_id}/shortlist")
 def shortlist(
-    request_id: int,
+    request_id: Int64,
     request: Request,
     session: SessionDep,
     user: StaffUser,
@@ -423,7 +423,7 @@ def shortlist(
 
 @router.post("/staff/requests/{request_id}/shortlist/run")
 def run_matching(
-    request_id: int, request: Request, session: SessionDep, user: StaffUser
+    request_id: Int64, request: Request, session: SessionDep, user: StaffUser
 ) -> Response:
     try:
         placements.run_matching(session=session, actor=user, request_id=request_id)
@@ -443,7 +443,7 @@ def run_matching(
 
 @router.post("/staff/shortlist/{entry_id}/transition")
 async def entry_transition(
-    entry_id: int,
+    entry_id: Int64,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -478,7 +478,7 @@ async def entry_transition(
 
 @router.post("/staff/shortlist/{entry_id}/propose")
 async def staff_propose(
-    entry_id: int,
+    entry_id: Int64,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,

@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import RedirectResponse, Response
 
@@ -16,12 +17,21 @@ from diaspora.responses import form as pageform
 from diaspora.responses import review as reviewing
 from diaspora.responses.imports import SOURCES, import_file
 from surveys import Definition, coerce_answers, prepare_answers
-from web.deps import SessionDep, SettingsDep, StaffUser
+from web.deps import Int64, SessionDep, SettingsDep, StaffUser
 from web.pages.survey import file_context, file_links, posted_values, upload_limits, with_files
 from web.pages.survey_text import texts
 from web.templating import render
 
 router = APIRouter(prefix="/staff/surveys")
+
+# XLSForm conversion and imports parse megabytes of XML/CSV and write thousands of rows:
+# they run on a worker thread (run_in_threadpool), so the event loop keeps answering every
+# other request meanwhile (bench/import_concurrency.py measures it).  A thread rather than
+# a process: the work is one transaction on the request's own session (an in-memory test
+# database included); forking from a threaded server is unsafe (see the note on parallel
+# imports in diaspora.responses.imports), and a spawned process would re-import the app
+# and need the upload, the definition and the actor pickled to it.  The thread shares the
+# GIL with the event loop, which still gets it every few milliseconds.
 
 PER_PAGE = 50
 _CONTROL = {"csrf_token", "action", "version", "expected_version"}
@@ -68,7 +78,8 @@ def surveys(request: Request, session: SessionDep, user: StaffUser) -> Response:
 async def create(request: Request, session: SessionDep, user: StaffUser) -> Response:
     try:
         form, data, filename = await _upload(request)
-        version = service.create_from_xlsform(
+        version = await run_in_threadpool(
+            service.create_from_xlsform,
             session=session,
             actor=user,
             data=data,
@@ -113,8 +124,13 @@ async def upload_version(
     service.get_survey(session=session, actor=user, slug=slug)
     try:
         _form, data, filename = await _upload(request)
-        version = service.add_version(
-            session=session, actor=user, slug=slug, data=data, filename=filename
+        version = await run_in_threadpool(
+            service.add_version,
+            session=session,
+            actor=user,
+            slug=slug,
+            data=data,
+            filename=filename,
         )
     except ValidationFailed as exc:
         session.rollback()
@@ -124,7 +140,7 @@ async def upload_version(
 
 @router.get("/{slug}/versions/{number}")
 def version_page(
-    slug: str, number: int, request: Request, session: SessionDep, user: StaffUser
+    slug: str, number: Int64, request: Request, session: SessionDep, user: StaffUser
 ) -> Response:
     version = service.get_version(session=session, actor=user, slug=slug, number=number)
     definition = service.definition(version)
@@ -144,19 +160,19 @@ def version_page(
 
 
 @router.post("/{slug}/versions/{number}/publish")
-def publish(slug: str, number: int, session: SessionDep, user: StaffUser) -> Response:
+def publish(slug: str, number: Int64, session: SessionDep, user: StaffUser) -> Response:
     service.publish(session=session, actor=user, slug=slug, number=number)
     return RedirectResponse(f"/staff/surveys/{slug}?done=published-v{number}", 303)
 
 
 @router.post("/{slug}/versions/{number}/retire")
-def retire(slug: str, number: int, session: SessionDep, user: StaffUser) -> Response:
+def retire(slug: str, number: Int64, session: SessionDep, user: StaffUser) -> Response:
     service.retire(session=session, actor=user, slug=slug, number=number)
     return RedirectResponse(f"/staff/surveys/{slug}?done=retired-v{number}", 303)
 
 
 @router.get("/{slug}/versions/{number}/xlsform")
-def download_form(slug: str, number: int, session: SessionDep, user: StaffUser) -> Response:
+def download_form(slug: str, number: Int64, session: SessionDep, user: StaffUser) -> Response:
     filename, data = service.export_form(session=session, actor=user, slug=slug, number=number)
     return Response(
         data,
@@ -226,7 +242,7 @@ def _response_page(
     session: SessionDep,
     user: StaffUser,
     slug: str,
-    response_id: int,
+    response_id: Int64,
     **extra: Any,
 ) -> Response:
     response, definition = reviewing.view(
@@ -255,14 +271,14 @@ def _response_page(
 
 @router.get("/{slug}/responses/{response_id}")
 def response_detail(
-    slug: str, response_id: int, request: Request, session: SessionDep, user: StaffUser
+    slug: str, response_id: Int64, request: Request, session: SessionDep, user: StaffUser
 ) -> Response:
     return _response_page(request, session, user, slug, response_id)
 
 
 @router.post("/{slug}/responses/{response_id}/review")
 async def set_review(
-    slug: str, response_id: int, request: Request, session: SessionDep, user: StaffUser
+    slug: str, response_id: Int64, request: Request, session: SessionDep, user: StaffUser
 ) -> Response:
     form = await request.form()
     values = {"state": str(form.get("state") or ""), "comment": str(form.get("comment") or "")}
@@ -291,7 +307,7 @@ def _edit_page(
     session: SessionDep,
     user: StaffUser,
     slug: str,
-    response_id: int,
+    response_id: Int64,
     *,
     raw: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
@@ -333,7 +349,7 @@ def _edit_page(
 
 @router.get("/{slug}/responses/{response_id}/edit")
 def edit_form(
-    slug: str, response_id: int, request: Request, session: SessionDep, user: StaffUser
+    slug: str, response_id: Int64, request: Request, session: SessionDep, user: StaffUser
 ) -> Response:
     return _edit_page(request, session, user, slug, response_id)
 
@@ -341,7 +357,7 @@ def edit_form(
 @router.post("/{slug}/responses/{response_id}/edit")
 async def edit(
     slug: str,
-    response_id: int,
+    response_id: Int64,
     request: Request,
     session: SessionDep,
     user: StaffUser,
@@ -418,7 +434,8 @@ async def import_submissions(
     try:
         form, data, filename = await _upload(request)
         version = str(form.get("version") or "")
-        report = import_file(
+        report = await run_in_threadpool(
+            import_file,
             session=session,
             actor=user,
             slug=slug,

@@ -23,7 +23,7 @@ from diaspora.responses.models import Response as SurveyResponse
 from diaspora.responses.service import respondent_survey
 from diaspora.taxonomy.service import suggest
 from surveys import Definition, pages, prepare_answers
-from web.deps import CurrentUser, MemberUser, OptionalUser, SessionDep, SettingsDep
+from web.deps import CurrentUser, Int64, MemberUser, OptionalUser, SessionDep, SettingsDep
 from web.i18n import LOCALES
 from web.pages.survey_text import texts
 from web.security import CSRF_FIELD
@@ -148,7 +148,7 @@ def file_context(session: Any, response: SurveyResponse) -> dict[str, Any]:
     return {"files": file_links(session, response), "accept": attachments.PICKER}
 
 
-def _repeat_paths(definition: Definition, index: int) -> list[str]:
+def _repeat_paths(definition: Definition, index: Int64) -> list[str]:
     return [
         node.name
         for node in pages(definition)[index].nodes
@@ -205,7 +205,7 @@ def _render_page(
     session: Any,
     draft: SurveyResponse,
     definition: Definition,
-    index: int,
+    index: Int64,
     answers: dict[str, Any],
     *,
     raw: dict[str, Any] | None = None,
@@ -284,7 +284,7 @@ def continue_draft(session: SessionDep, user: MemberUser) -> Response:
 
 
 @router.get("/page/{index}")
-def page(index: int, request: Request, session: SessionDep, user: MemberUser) -> Response:
+def page(index: Int64, request: Request, session: SessionDep, user: MemberUser) -> Response:
     draft = _draft(session, user)
     if draft is None:
         return RedirectResponse("/survey", status_code=303)
@@ -306,7 +306,7 @@ def page(index: int, request: Request, session: SessionDep, user: MemberUser) ->
 @router.post("/page/{index}")
 @router.post("/page/{index}/upload")
 async def save(
-    index: int,
+    index: Int64,
     request: Request,
     session: SessionDep,
     user: MemberUser,
@@ -368,7 +368,9 @@ async def save(
 
 
 @router.post("/page/{index}/refresh")
-async def refresh(index: int, request: Request, session: SessionDep, user: MemberUser) -> Response:
+async def refresh(
+    index: Int64, request: Request, session: SessionDep, user: MemberUser
+) -> Response:
     """htmx: save what is typed; re-render the questions only when what they show changes
     (skip logic, a value that cannot be read), so typing elsewhere is never overwritten."""
     draft = _draft(session, user)
@@ -505,7 +507,7 @@ def resume(token: str = "", *, session: SessionDep, user: MemberUser) -> Respons
 
 
 @router.get("/responses/{response_id}")
-def show(response_id: int, request: Request, session: SessionDep, user: CurrentUser) -> Response:
+def show(response_id: Int64, request: Request, session: SessionDep, user: CurrentUser) -> Response:
     response = respond.get(session=session, actor=user, response_id=response_id)
     definition = respond.definition_for(session=session, response=response)
     ctx = _context(request, definition)
@@ -526,7 +528,7 @@ def _disposition(filename: str) -> str:
 
 @router.get("/responses/{response_id}/files/{attachment_id}")
 def download(
-    response_id: int, attachment_id: int, session: SessionDep, user: CurrentUser
+    response_id: Int64, attachment_id: Int64, session: SessionDep, user: CurrentUser
 ) -> Response:
     """An uploaded file: for the response's member and staff who review responses (audited)."""
     found = attachments.get(
