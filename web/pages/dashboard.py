@@ -45,7 +45,8 @@ MESSAGES = (
     N_("Mentoring"), N_("Knowledge transfer"), N_("Philanthropy"),
     N_("A member can be counted in several rows."),
     N_("Other (fewer than 5 each)"), N_("Country of origin"), N_("Programme"),
-    N_("Survey round"),
+    N_("Survey round"), N_("Fewer than 5 people match these filters; widen the filters."),
+    N_("Entries listed by fewer than 5 members are not shown."), N_("Message"),
 )  # fmt: skip
 
 
