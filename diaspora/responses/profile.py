@@ -258,7 +258,8 @@ def insert_members(
     profiles = table(model=MemberProfile)
     pseudonyms = members.new_pseudonyms(session, len(new))
     rows = [
-        {**member.profile, "pseudonym": name, "record_key": new_record_key()} for member, name in zip(new, pseudonyms, strict=True)
+        {**member.profile, "pseudonym": name, "record_key": new_record_key()}
+        for member, name in zip(new, pseudonyms, strict=True)
     ]
     out = writer or RowWriter(session)
     ids = out.insert(profiles, rows, return_ids=True)

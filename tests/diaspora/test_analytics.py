@@ -395,9 +395,7 @@ def test_it_perturbs_every_count_shown_to_institution_users(session: Session, da
     assert shown.as_dict()["suppression"]["method"] == "cell-key"
 
 
-def test_the_same_cell_gets_the_same_noise_whatever_the_query(
-    session: Session, data: Data
-) -> None:
+def test_the_same_cell_gets_the_same_noise_whatever_the_query(session: Session, data: Data) -> None:
     """The six nurses are the Netherlands cell of the whole view and of origin GH, and the
     female cell of both: one set of members, one published value, whichever way it is asked."""
     everyone = view(session, data.institution_user)

@@ -131,7 +131,8 @@ def test_a_tiny_view_shows_only_a_message(session: Session, as_user) -> None:
     assert body["tables"] == {} and body["members"] == "< 5"
     assert body["message"] == "Fewer than 5 people match these filters; widen the filters."
     assert csv_rows(client.get("/dashboard/export/residence.csv?origin=XK").content) == [
-        ["Message"], ["Fewer than 5 people match these filters; widen the filters."]
+        ["Message"],
+        ["Fewer than 5 people match these filters; widen the filters."],
     ]
     book = load_workbook(io.BytesIO(client.get("/dashboard/export/all.xlsx?origin=XK").content))
     assert book.sheetnames == ["message"]
