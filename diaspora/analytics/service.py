@@ -371,9 +371,7 @@ def _share(n: int, total: int) -> float | str:
     return round(100 * n / total, 1)
 
 
-def _order_rows(
-    entries: Sequence[tuple[str, str]], values: list[int], *, by_count: bool
-) -> list[int]:
+def _order_rows(entries: Sequence[Entry], values: list[int], *, by_count: bool) -> list[int]:
     """Row order: by the count shown, or as given; the "not stated" row always last."""
     index = list(range(len(entries)))
     if by_count:
@@ -638,8 +636,8 @@ def _responses(
 ) -> tuple[Table, list[str], list[tuple[str, list[int | None]]]]:
     weekly: dict[str, dict[date, Cell]] = {}
     for (version, day), cell in _cells(c, "resp").items():
-        week = weekly.setdefault(version, {})
-        week[_monday(day)] = _add(week.get(_monday(day), (0, 0)), cell)
+        per_week = weekly.setdefault(version, {})
+        per_week[_monday(day)] = _add(per_week.get(_monday(day), (0, 0)), cell)
     table = Table(
         key="responses",
         title="Submitted responses per week, by survey round",
