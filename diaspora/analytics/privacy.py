@@ -33,10 +33,13 @@ total.
 On top of the perturbation, a view whose population (true count) is under 5 shows no
 breakdown at all, and skill filters are limited to published skills (see service.py).
 
-Residual risk (stated because bounded noise cannot remove it entirely): an exact value can
-only be pinned if every other cell of a subtraction *and* the total all happened to receive
-the extreme noise in the same direction; with the table above that is below 1 in 4,000 for
-the smallest (two-way) partitions and vanishes with more cells.
+Residual risk (stated because bounded noise cannot remove it entirely): an exact small
+value can only be pinned if every other cell of a subtraction *and* the total all received
+the extreme noise (+-2, 5 % each) in the same direction while the small cell sits at the
+edge of its own range; for a hidden cell of a two-way partition that is about 1 in 2,000,
+with three cells about 1 in 40,000, and it vanishes with more. The attacker cannot make it
+happen: the same cells always get the same noise. tests/security/test_disclosure.py runs
+the subtraction over every filter partition of the demo data and recovers nothing.
 """
 
 from __future__ import annotations
