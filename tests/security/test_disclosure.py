@@ -267,6 +267,7 @@ def test_every_filter_takes_only_its_vocabulary(session: Session, as_user, world
         ({"skill": "x" * 201}, "skill"),
         ({"skill": "nursing"}, "skill"),  # not a published skill (nor one concept's label)
         ({"gender": "female"}, "gender"),
+        ([("origin", "GH"), ("origin", "XK")], "origin"),  # one value, not the last of two
     ):
         response = client.get("/api/v1/analytics/dashboard", params=params)
         assert response.status_code == 422, params
