@@ -8,6 +8,8 @@ user against the API on the demo database.
    bounds (`privacy.possible_counts`). We grant the attacker more than they have: the
    members outside every value of the filter (no origin, no programme...) are given
    exactly. No hidden cell (a true count of 1-4) may come out with a single possible value.
+   The same inside every view: a row of a partition table from the view's total and the
+   table's other rows.
 2. The single-member attack of finding 2 (R2: a skill only one member has) shows nothing,
    nor does any view of fewer than 5 members (page, JSON, CSV/XLSX, printable report).
 """
@@ -122,6 +124,36 @@ def _values_with_members(session: Session, name: str) -> set[str]:
     return {str(r[0]) for r in rows if r[0] is not None}
 
 
+# Tables whose rows split the members of a view: total minus the other rows is the row.
+PARTITION_TABLES = (
+    "residence", "age", "gender", "education_level", "occupation", "sector", "experience",
+)  # fmt: skip
+
+
+def _within_view(shown: View, truth: View) -> tuple[int, int]:
+    """The subtraction inside one view: a row from the view's total and its other rows.
+    Granted to the attacker: which categories hold anybody. Returns (hidden cells tried,
+    hidden cells pinned to one value)."""
+    if shown.tiny:
+        return 0, 0
+    tried = pinned = 0
+    total = privacy.possible_counts(shown.cells[("total", "members", "members")])
+    for table in PARTITION_TABLES:
+        rows = {c: n for c, n in truth.cells.items() if c[0] == table and n > 0}
+        known = {c: shown.known(c) for c in rows}
+        for cell, true_value in rows.items():
+            if not privacy.is_small(true_value):
+                continue
+            others = [r for c, r in known.items() if c != cell]
+            low = total.start - sum(r.stop - 1 for r in others)
+            high = (total.stop - 1) - sum(r.start for r in others)
+            consistent = [n for n in known[cell] if low <= n <= high]
+            assert true_value in consistent, cell
+            tried += 1
+            pinned += len(consistent) == 1
+    return tried, pinned
+
+
 def test_subtraction_over_every_partition_recovers_no_hidden_cell(
     session: Session, as_user
 ) -> None:
@@ -135,6 +167,7 @@ def test_subtraction_over_every_partition_recovers_no_hidden_cell(
 
     parent, parent_truth = View(ask(attacker)), View(ask(truth_client))
     partitions = cells_tried = hidden_tried = pinned_hidden = pinned_any = naive_exact = 0
+    within = dict(zip(("cells", "recovered"), _within_view(parent, parent_truth), strict=True))
     for name, vocabulary in _partitions(session):
         partitions += 1
         shown: dict[str, View] = {}
@@ -148,6 +181,9 @@ def test_subtraction_over_every_partition_recovers_no_hidden_cell(
                 assert seen["tables"] == {} and seen["message"] == FEW
                 continue
             shown[value], truth[value] = View(seen), View(ask(truth_client, **{name: value}))
+            within_tried, within_pinned = _within_view(shown[value], truth[value])
+            within["cells"] += within_tried
+            within["recovered"] += within_pinned
         for cell, parent_value in parent.cells.items():
             exact_values = {v: t.exact(cell) for v, t in truth.items()}
             parent_exact = parent_truth.exact(cell)
@@ -183,10 +219,12 @@ def test_subtraction_over_every_partition_recovers_no_hidden_cell(
         recovered_hidden=pinned_hidden,
         pinned_any=pinned_any,
         naive_exact=naive_exact,
+        within_view_hidden=within["cells"],
+        within_view_recovered=within["recovered"],
     )
     print(f"\ndifferencing attack: {RESULTS}")
     assert hidden_tried > 100  # the attack had material to work on
-    assert pinned_hidden == 0
+    assert pinned_hidden == 0 and within["recovered"] == 0
     # Subtracting published values gives the exact count no more often than chance would.
     assert naive_exact < hidden_tried / 2
 
