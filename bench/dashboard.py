@@ -134,6 +134,7 @@ def generate(n: int, *, seed: int = SEED) -> Iterator[tuple[dict[str, Any], list
         row = {
             "id": i,
             "pseudonym": f"DM-B{i:07d}",
+            "record_key": rng.randrange(256),
             "programme_id": PROGRAMME_OF.get(origin),
             "residence_country": residence,
             "residence_city": "",

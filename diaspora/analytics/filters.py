@@ -110,6 +110,10 @@ def parse(session: Session, params: Mapping[str, str]) -> Filters:
                 f"'{name}' is not a dashboard filter; use origin, programme, sector, skill, "
                 "mode, version, round_a or round_b."
             )
+    getlist = getattr(params, "getlist", None)  # a query string may repeat a parameter
+    for name in (*FILTER_PARAMS, *COMPARE_PARAMS):
+        if getlist is not None and len(getlist(name)) > 1:
+            errors[name] = f"Give '{name}' once: a view takes one value of each filter."
     raw = {k: (params.get(k) or "").strip() for k in (*FILTER_PARAMS, *COMPARE_PARAMS)}
     origin = raw["origin"].upper() or None
     if origin and not is_country(origin):

@@ -64,10 +64,12 @@ def counts(session: Session, f: Filters, *, supply_labels: Iterable[str]) -> Cou
             if dim == "sup":
                 stmt = stmt.bindparams(bindparam("labels", value=labels, expanding=True))
             counter = out.setdefault(dim, Counter())
-            for key1, key2, n in conn.execute(stmt):
+            keys = out.setdefault(summary.KEYS + dim, Counter())
+            for key1, key2, n, k in conn.execute(stmt):
                 if n:
                     counter[(str(key1), str(key2))] += int(n)
+                    keys[(str(key1), str(key2))] += int(k or 0)
     finally:
         for name in names:
             conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
-    return {dim: counter for dim, counter in out.items() if counter}
+    return summary.without_empty(out)

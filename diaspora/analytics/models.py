@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import BigInteger
 from sqlmodel import Field, SQLModel
 
 from diaspora.common import json_field
@@ -26,6 +27,9 @@ class AnalyticsCount(SQLModel, table=True):
     key1: str = Field(primary_key=True, max_length=200)
     key2: str = Field(primary_key=True, max_length=12)
     n: int = 0
+    # Sum of the record keys of the members counted (cell-key method, analytics/privacy.py):
+    # additive like n, so deltas and roll-ups keep it; taken modulo the key range on reading.
+    k: int = Field(default=0, sa_type=BigInteger)
 
 
 class AnalyticsCombo(SQLModel, table=True):

@@ -1,94 +1,98 @@
-"""Small-cell suppression for viewers who may only see aggregates (institution users).
+"""Statistical disclosure control for viewers who may only see aggregates (institution users).
 
-The rules, applied to every table before it reaches a page, an export or the API:
+Method: the **cell-key method** of consistent perturbation (developed by the Australian
+Bureau of Statistics for TableBuilder, used by the ONS for Census 2021 and recommended by
+Eurostat for self-service tables). Why this one: the dashboard is a self-service table
+builder (any combination of filters, every table), so a fixed set of published tables with
+consistent secondary suppression cannot be kept; and suppression alone was defeated by
+subtracting the visible cells of one view from another (issue 11, finding 3). Perturbation
+that is *consistent* defeats differencing and averaging alike:
 
-1. **Primary**: a count from 1 to 4 is shown as ``< 5``. Zero is shown (categories nobody
-   falls in are simply absent).
-2. **Secondary, within a partition**: where the rows of a table split the members of the
-   view (country of residence, age band, gender...), the total is known (it is the number
-   of members in the view, also shown), so one hidden cell could be worked out by
-   subtraction. While any hidden small cell could still be pinned to one value from the
-   total and the bounds the markers give (``< 5`` means 1-4, ``x`` means 5 or more), the
-   next smallest visible cell is hidden too and shown as ``x``. If nothing is left to hide
-   and a cell is still pinned, every hidden cell of the group becomes ``x`` (no bound).
-3. **Complement**: in tables where a member can be in several rows (languages, modes,
-   contributions, skills) each row is a yes/no split of the view, so a row is also hidden
-   (``x``) when the members *not* in it number 1-4.
-4. Totals: the number of members in a view under 5 is itself shown as ``< 5``; every
-   non-empty cell of such a view is then small, and no cell can be worked out from a
-   total that is not known.
-5. A table where even that leaves every cell pinned (each category holds exactly one
-   member) is not shown at all.
+- every member carries a fixed random **record key** (0-255, `MemberProfile.record_key`,
+  drawn once at creation by every writer of profiles, never shown);
+- a cell's **cell key** is the sum of the record keys of the members it counts, modulo 256
+  (the summary keeps the sums per cell next to the counts: sums are additive, so the ORM
+  hooks, the incremental refresh and the set-based rebuild all maintain them);
+- the **published** count is the true count plus noise looked up in the fixed perturbation
+  table below by (true count, cell key). The same set of members is the same cell and gets
+  the same noise whatever the query that produced it, so asking again, or by another route,
+  tells nothing new; two different cells get (pseudo-)independent noise, so subtracting
+  one published cell from another leaves the noise of both in the result.
 
-Free-text categories (field of education, preferred duration) shown to these viewers fold
-their small rows into one "Other" row first, so an identifying label never appears.
+The perturbation table (documented bounds, published with the dashboard):
+
+- 0 stays 0 (categories nobody falls in are absent);
+- 1-4 are never published: each becomes 0 or 5 (5 with probability n/5, so unbiased);
+- 5 and more move by at most 2 (-2..+2 with probabilities 5, 20, 50, 20, 5 %), never below 5.
+
+So every published value is consistent with several true values (``possible_counts``):
+0 with 0-4, 5 with 1-7, 6 with 5-8, any p >= 7 with p-2..p+2. Totals are cells too and are
+perturbed with the same rule, so tables need not add up exactly. Shares are of the published
+total.
+
+On top of the perturbation, a view whose population (true count) is under 5 shows no
+breakdown at all, and skill filters are limited to published skills (see service.py).
+
+Residual risk (stated because bounded noise cannot remove it entirely): an exact small
+value can only be pinned if every other cell of a subtraction *and* the total all received
+the extreme noise (+-2, 5 % each) in the same direction while the small cell sits at the
+edge of its own range; for a hidden cell of a two-way partition that is about 1 in 2,000,
+with three cells about 1 in 40,000, and it vanishes with more. The attacker cannot make it
+happen: the same cells always get the same noise. tests/security/test_disclosure.py runs
+the subtraction over every filter partition of the demo data and recovers nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from functools import lru_cache
+
+from diaspora.members.models import RECORD_KEY_RANGE
 
 THRESHOLD = 5
 SMALL = "< 5"
-HIDDEN = "x"
+KEY_RANGE = RECORD_KEY_RANGE
+MAX_NOISE = 2
+METHOD = "cell-key"
+# Noise for counts of THRESHOLD and more, in 256ths (sums to KEY_RANGE).
+NOISE_WEIGHTS = ((-2, 13), (-1, 51), (0, 128), (1, 51), (2, 13))
+
+
+def cell_key(key_sum: int) -> int:
+    return key_sum % KEY_RANGE
+
+
+@lru_cache(maxsize=64)
+def _row(n: int) -> tuple[int, ...]:
+    """The published value for each of the 256 cell keys, for a true count `n`."""
+    if n <= 0:
+        return (0,) * KEY_RANGE
+    if n < THRESHOLD:
+        fives = round(KEY_RANGE * n / THRESHOLD)
+        return tuple(THRESHOLD if key < fives else 0 for key in range(KEY_RANGE))
+    row: list[int] = []
+    for noise, weight in NOISE_WEIGHTS:
+        row.extend([max(THRESHOLD, n + noise)] * weight)
+    assert len(row) == KEY_RANGE
+    return tuple(row)
+
+
+def perturb(n: int, key_sum: int) -> int:
+    """The published count of a cell of `n` members whose record keys sum to `key_sum`."""
+    if n <= 0:
+        return 0
+    # Rows repeat beyond THRESHOLD + MAX_NOISE (only shifted), so cache by the offset.
+    base = min(n, THRESHOLD + MAX_NOISE + 1)
+    return _row(base)[cell_key(key_sum)] + (n - base)
+
+
+def possible_counts(published: int) -> range:
+    """Every true count that can be published as `published` (the bounds an attacker knows)."""
+    if published <= 0:
+        return range(0, THRESHOLD)
+    if published == THRESHOLD:
+        return range(1, THRESHOLD + MAX_NOISE + 1)
+    return range(max(THRESHOLD, published - MAX_NOISE), published + MAX_NOISE + 1)
 
 
 def is_small(value: int) -> bool:
     return 0 < value < THRESHOLD
-
-
-def _pinned(values: Sequence[int], marks: Sequence[str | None]) -> bool:
-    """Whether some small hidden cell has only one possible value given the group total."""
-    primary = [i for i, m in enumerate(marks) if m == SMALL]
-    if not primary:
-        return False
-    secondary = [i for i, m in enumerate(marks) if m == HIDDEN]
-    hidden_sum = sum(values[i] for i in (*primary, *secondary))
-    others = len(primary) - 1
-    rest_min = others + THRESHOLD * len(secondary)
-    rest_max = None if secondary else others * (THRESHOLD - 1)
-    low = 1 if rest_max is None else max(1, hidden_sum - rest_max)
-    high = min(THRESHOLD - 1, hidden_sum - rest_min)
-    return low >= high
-
-
-def protect_partition(values: Sequence[int]) -> list[str | None]:
-    """Markers (None = show) for cells that add up to a total shown with them (itself
-    shown as "< 5" when small, so then nothing can be subtracted from it)."""
-    marks: list[str | None] = [SMALL if is_small(v) else None for v in values]
-    if is_small(sum(values)):
-        return marks
-    while _pinned(values, marks):
-        visible = [i for i, v in enumerate(values) if marks[i] is None and v > 0]
-        if not visible:
-            marks = [HIDDEN if m else None for m in marks]
-            break
-        marks[min(visible, key=lambda i: (values[i], i))] = HIDDEN
-    return marks
-
-
-def unprotectable(values: Sequence[int], marks: Sequence[str | None]) -> bool:
-    """Every non-empty cell is hidden and each must be exactly 1: only the labels are left
-    to give away, so the table cannot be shown at all."""
-    hidden = [values[i] for i, m in enumerate(marks) if m]
-    nonzero = [v for v in values if v > 0]
-    if not hidden or len(hidden) != len(nonzero):
-        return False
-    if sum(hidden) < THRESHOLD:
-        # The total is hidden too ("< 5"): only as many categories as the largest small
-        # count pins each of them to 1.
-        return len(hidden) == THRESHOLD - 1
-    return sum(hidden) == len(hidden)
-
-
-def protect_share(value: int, total: int) -> str | None:
-    """Marker for a yes-count whose complement (total - value) is also known."""
-    if is_small(value):
-        return SMALL
-    if is_small(total - value):
-        return HIDDEN
-    return None
-
-
-def shown(value: int, mark: str | None) -> int | str:
-    return value if mark is None else mark

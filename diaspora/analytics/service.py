@@ -1,17 +1,18 @@
 """The mapping dashboard: where the diaspora lives, what it can do, what it will do.
 
 `dashboard` computes every table of a view from the maintained summary counts (or, for a
-skill filter, from GROUP BY queries on the member tables), then hides small cells for
-viewers who may only see aggregates (see `privacy`). Pages, exports and the JSON API all
-call it, so they always show the same numbers. Only members with an active *mapping*
-consent are counted.
+skill filter, from GROUP BY queries on the member tables). For viewers who may only see
+aggregates (institution users) every count is perturbed with the cell-key method (see
+`privacy`), a view of fewer than 5 members shows no breakdown at all, and the skill filter
+accepts only published skills. Pages, exports and the JSON API all call it, so they always
+show the same numbers. Only members with an active *mapping* consent are counted.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -24,10 +25,10 @@ from diaspora.accounts.permissions import can, require
 from diaspora.analytics import charts, live, privacy, summary
 from diaspora.analytics.filters import Filters, describe, parse, programme_codes, version_labels
 from diaspora.analytics.models import AnalyticsCount
-from diaspora.analytics.summary import Counts
+from diaspora.analytics.summary import KEYS, Counts
 from diaspora.audit.service import record
 from diaspora.common import utcnow
-from diaspora.errors import NotFound
+from diaspora.errors import NotFound, ValidationFailed
 from diaspora.institutions.models import Institution
 from diaspora.placements.models import PlacementRequest, RequestStatus
 from diaspora.vocab import (
@@ -50,6 +51,7 @@ MODE_LABELS = {"temporary": "Temporary (weeks to months)", "permanent": "Permane
                "virtual": "Virtual (online)"}  # fmt: skip
 CONTRIBUTION_LABELS = {"investment": "Investment", "mentoring": "Mentoring",
                        "knowledge_transfer": "Knowledge transfer", "philanthropy": "Philanthropy"}  # fmt: skip
+FEW_MEMBERS = "Fewer than 5 people match these filters; widen the filters."
 TOP_SKILLS = 25
 TOP_REQUESTED = 25
 EXPORT_FORMATS = {"csv": "text/csv; charset=utf-8",
@@ -77,7 +79,8 @@ class Column:
 
 @dataclass
 class Table:
-    """One table as every viewer and export sees it: cells are ints, or markers ("< 5", "x")."""
+    """One table as every viewer and export sees it: cells are ints (perturbed for viewers
+    who see aggregates only), shares and labels."""
 
     key: str
     title: str
@@ -139,7 +142,13 @@ class Dashboard:
             "filters": self.filters.params(),
             "suppressed": self.suppressed,
             "suppression": (
-                {"threshold": privacy.THRESHOLD, "small": privacy.SMALL, "hidden": privacy.HIDDEN}
+                {
+                    "method": privacy.METHOD,
+                    "threshold": privacy.THRESHOLD,
+                    "max_noise": privacy.MAX_NOISE,
+                    "small_counts": "published as 0 or 5",
+                    "small": privacy.SMALL,
+                }
                 if self.suppressed
                 else None
             ),
@@ -255,44 +264,149 @@ def skill_suggestions(session: Session, *, limit: int = 300) -> list[str]:
     return [r[0] for r in rows]
 
 
+def _published_skills(session: Session, labels: Iterable[str]) -> set[str]:
+    """Those of `labels` that are published skills (listed by at least five members)."""
+    wanted = sorted(set(labels))
+    if not wanted:
+        return set()
+    rows = session.connection().execute(
+        sa_select(AnalyticsCount.key1).where(  # type: ignore[call-overload]
+            AnalyticsCount.slice == "all",
+            AnalyticsCount.dim == "skill",
+            col(AnalyticsCount.key1).in_(wanted),
+            AnalyticsCount.n >= privacy.THRESHOLD,
+        )
+    )
+    return {r[0] for r in rows}
+
+
+def _concept_labels(session: Session, text: str) -> list[str]:
+    """The labels (lower case) of the one taxonomy concept a free-text skill denotes, its
+    preferred label first; empty when the text denotes no concept or several."""
+    from diaspora.taxonomy.service import get_taxonomy
+
+    taxonomy = get_taxonomy(session=session)
+    matches = taxonomy.match(text, kind="skill")
+    ids = {m.concept_id for m in matches if m.score >= matches[0].score} if matches else set()
+    if len(ids) != 1:
+        return []
+    concept = taxonomy.get(next(iter(ids)))
+    if concept is None:
+        return []
+    labels = [" ".join(concept.label().lower().split())]
+    labels += [" ".join(label.lower().split()) for label, _preferred in concept.all_labels()]
+    return list(dict.fromkeys(label for label in labels if label))
+
+
+def normalise_skill(session: Session, f: Filters, *, suppressed: bool) -> Filters:
+    """The skill filter as one skill of the vocabulary.
+
+    Members' skills are counted by their normalised label. A text that is not such a label
+    is mapped to the one taxonomy concept it denotes (its preferred or alternative label).
+    Viewers who see aggregates only may choose only *published* skills (listed by at least
+    five members): a rarer skill would single its holders out (issue 11, finding 2), so it
+    is refused with a message, never silently ignored.
+    """
+    if f.skill is None:
+        return f
+    text = f.skill
+    candidates = [text, *_concept_labels(session, text)]
+    if suppressed:
+        published = _published_skills(session, candidates)
+        chosen = next((c for c in candidates if c in published), None)
+        if chosen is None:
+            raise ValidationFailed(
+                {
+                    "skill": (
+                        f"'{text}' is not one of the skills this dashboard shows; choose a "
+                        "skill from the suggestions (skills listed by at least 5 members) "
+                        "or leave it empty."
+                    )
+                },
+                "Some filters are not valid; change them and try again.",
+            )
+    else:
+        known = _known_skills(session, candidates)
+        chosen = next((c for c in candidates if c in known), text)
+    return replace(f, skill=chosen)
+
+
+def _known_skills(session: Session, labels: Iterable[str]) -> set[str]:
+    wanted = sorted(set(labels))
+    rows = session.connection().execute(
+        sa_select(AnalyticsCount.key1).where(  # type: ignore[call-overload]
+            AnalyticsCount.slice == "all",
+            AnalyticsCount.dim == "skill",
+            col(AnalyticsCount.key1).in_(wanted),
+        )
+    )
+    return {r[0] for r in rows}
+
+
 # --- building tables -----------------------------------------------------------------------
 
+# A cell: (true count, sum of the record keys of the members it counts).
+Cell = tuple[int, int]
+# A row before publishing: (category code, label, true count, record-key sum).
+Entry = tuple[str, str, int, int]
 
-def _share(n: int, total: int, mark: str | None) -> float | str:
-    if mark is not None or total <= 0:
+
+def _cells(c: Counts, dim: str) -> dict[tuple[str, str], Cell]:
+    counts_, keys = c.get(dim, Counter()), c.get(KEYS + dim, Counter())
+    return {cell: (n, keys[cell]) for cell, n in counts_.items()}
+
+
+def _add(a: Cell, b: Cell) -> Cell:
+    return (a[0] + b[0], a[1] + b[1])
+
+
+def _pub(cell: Cell, suppressed: bool) -> int:
+    """The count a viewer sees: exact for staff, perturbed (cell-key method) otherwise."""
+    return privacy.perturb(*cell) if suppressed else cell[0]
+
+
+def _share(n: int, total: int) -> float | str:
+    if total <= 0:
         return ""
     return round(100 * n / total, 1)
 
 
-def _order_rows(
-    entries: list[tuple[str, str, int]], marks: list[str | None], *, by_count: bool
-) -> list[int]:
-    """Row order: by count (hidden rows last, by label, so order leaks nothing), or as given;
-    the "not stated" row always last."""
+def _order_rows(entries: Sequence[Entry], values: list[int], *, by_count: bool) -> list[int]:
+    """Row order: by the count shown, or as given; the "not stated" row always last."""
     index = list(range(len(entries)))
     if by_count:
-        index.sort(
-            key=lambda i: (
-                marks[i] is not None,
-                -entries[i][2] if marks[i] is None else 0,
-                entries[i][1].lower(),
-            )  # fmt: skip
-        )
+        index.sort(key=lambda i: (-values[i], entries[i][1].lower()))
     return sorted(index, key=lambda i: entries[i][0] == "")
 
 
-def _fold_small(entries: list[tuple[str, str, int]], other: str) -> list[tuple[str, str, int]]:
+def _fold_small(entries: list[Entry], other: str) -> list[Entry]:
+    """Free-text categories held by fewer than 5 members become one "Other" row, so an
+    identifying label never appears."""
     kept = [e for e in entries if not privacy.is_small(e[2]) or e[0] == ""]
-    folded = sum(e[2] for e in entries if privacy.is_small(e[2]) and e[0] != "")
-    return kept + ([("~other", other, folded)] if folded else [])
+    small = [e for e in entries if privacy.is_small(e[2]) and e[0] != ""]
+    if not small:
+        return kept
+    return [*kept, ("~other", other, sum(e[2] for e in small), sum(e[3] for e in small))]
+
+
+def _shown(
+    entries: list[Entry], suppressed: bool, *, keep_zero: bool = False
+) -> tuple[list[Entry], list[int]]:
+    """Entries with their published counts; for perturbed viewers a row published as 0 is
+    left out (unless every category is always listed), so its label is not given away."""
+    values = [_pub((n, k), suppressed) for _, _, n, k in entries]
+    if not suppressed or keep_zero:
+        return entries, values
+    kept = [i for i, v in enumerate(values) if v > 0]
+    return [entries[i] for i in kept], [values[i] for i in kept]
 
 
 def _partition(
     key: str,
     title: str,
     heading: str,
-    entries: list[tuple[str, str, int]],
-    total: int,
+    entries: list[Entry],
+    total: Cell,
     *,
     suppressed: bool,
     by_count: bool = True,
@@ -303,10 +417,8 @@ def _partition(
     """A table whose rows split the members of the view (each member in exactly one row)."""
     if suppressed and free_text:
         entries = _fold_small(entries, "Other (fewer than 5 each)")
-    values = [n for _, _, n in entries]
-    marks: list[str | None] = (
-        privacy.protect_partition(values) if suppressed else [None] * len(values)
-    )
+    entries, values = _shown(entries, suppressed)
+    total_shown = _pub(total, suppressed)
     table = Table(
         key=key,
         title=title,
@@ -318,17 +430,13 @@ def _partition(
         ],  # fmt: skip
         bar=1 + len(extra_columns),
     )
-    if suppressed and privacy.unprotectable(values, marks):
-        table.notes.append("Too few members in each category to show this table.")
-        return table
-    for i in _order_rows(entries, marks, by_count=by_count):
-        code, label, n = entries[i]
+    for i in _order_rows(entries, values, by_count=by_count):
+        code, label, _n, _k = entries[i]
         table.row_keys.append(code)
-        table.rows.append([label, *(extra(code) if extra else []), privacy.shown(n, marks[i]),
-                           _share(n, total, marks[i])])  # fmt: skip
-    total_mark = privacy.SMALL if suppressed and privacy.is_small(total) else None
-    table.total = ["Total", *([""] * len(extra_columns)), privacy.shown(total, total_mark),
-                   "" if total_mark else (100.0 if total else "")]  # fmt: skip
+        table.rows.append([label, *(extra(code) if extra else []), values[i],
+                           _share(values[i], total_shown)])  # fmt: skip
+    table.total = ["Total", *([""] * len(extra_columns)), total_shown,
+                   100.0 if total_shown else ""]  # fmt: skip
     return table
 
 
@@ -336,15 +444,17 @@ def _multi(
     key: str,
     title: str,
     heading: str,
-    entries: list[tuple[str, str, int]],
-    total: int,
+    entries: list[Entry],
+    total: Cell,
     *,
     suppressed: bool,
     limit: int | None = None,
     drop_small: bool = False,
     by_count: bool = True,
+    fixed: bool = False,
 ) -> Table:
-    """A table where a member can be in several rows; each row is a share of the view."""
+    """A table where a member can be in several rows; each row is a share of the view.
+    `fixed`: every category is always listed (zeros included)."""
     table = Table(
         key=key,
         title=title,
@@ -355,47 +465,46 @@ def _multi(
         ],  # fmt: skip
         bar=1,
     )
+    listed = len(entries)
+    entries, values = _shown(entries, suppressed, keep_zero=fixed)
     if suppressed and drop_small:
-        dropped = [e for e in entries if privacy.is_small(e[2])]
-        entries = [e for e in entries if not privacy.is_small(e[2])]
-        if dropped:
-            table.notes.append("Entries listed by fewer than 5 members are not shown.")
-    marks = [privacy.protect_share(n, total) if suppressed else None for _, _, n in entries]
-    order = _order_rows(entries, marks, by_count=by_count)
+        kept = [i for i, v in enumerate(values) if v >= privacy.THRESHOLD]
+        entries, values = [entries[i] for i in kept], [values[i] for i in kept]
+    if suppressed and drop_small and len(entries) < listed:
+        table.notes.append("Entries listed by fewer than 5 members are not shown.")
+    total_shown = _pub(total, suppressed)
+    order = _order_rows(entries, values, by_count=by_count)
     if limit is not None:
         order = order[:limit]
     for i in order:
-        code, label, n = entries[i]
+        code, label, _n, _k = entries[i]
         table.row_keys.append(code)
-        table.rows.append([label, privacy.shown(n, marks[i]), _share(n, total, marks[i])])
+        table.rows.append([label, values[i], _share(values[i], total_shown)])
     table.notes.append("A member can be counted in several rows.")
     return table
 
 
-def _entries(
-    counter: Counter[tuple[str, str]], label: Callable[[str], str]
-) -> list[tuple[str, str, int]]:
-    return [(k1, label(k1) if k1 else NOT_STATED, n) for (k1, _k2), n in counter.items()]
+def _entries(cells: dict[tuple[str, str], Cell], label: Callable[[str], str]) -> list[Entry]:
+    return [(k1, label(k1) if k1 else NOT_STATED, n, k) for (k1, _k2), (n, k) in cells.items()]
 
 
-def _ordered(
-    entries: list[tuple[str, str, int]], order: Sequence[str]
-) -> list[tuple[str, str, int]]:
+def _ordered(entries: list[Entry], order: Sequence[str]) -> list[Entry]:
     rank = {k: i for i, k in enumerate(order)}
     return sorted(entries, key=lambda e: (rank.get(e[0], len(rank)), e[1]))
 
 
-def _age_entries(by_year: Counter[tuple[str, str]], today: date) -> list[tuple[str, str, int]]:
-    bands: Counter[str] = Counter()
-    for (year, _), n in by_year.items():
+def _age_entries(by_year: dict[tuple[str, str], Cell], today: date) -> list[Entry]:
+    """Age bands from birth years; a band is the cell of all its members (key sums add)."""
+    bands: dict[str, Cell] = {}
+    for (year, _), cell in by_year.items():
         if not year:
-            bands[""] += n
+            bands[""] = _add(bands.get("", (0, 0)), cell)
             continue
         age = today.year - int(year)
         label = next((b for b, lo, hi in AGE_BANDS if lo <= age <= hi), AGE_BANDS[-1][0])
-        bands[label] += n
+        bands[label] = _add(bands.get(label, (0, 0)), cell)
     order = [b for b, _, _ in AGE_BANDS]
-    return [(b, b if b else NOT_STATED, bands[b]) for b in [*order, ""] if bands[b]]
+    return [(b, b if b else NOT_STATED, *bands[b]) for b in [*order, ""] if b in bands]
 
 
 SECTOR_LABELS = {"ict": "ICT", "water_sanitation": "Water and sanitation"}
@@ -405,9 +514,9 @@ def _sector_label(code: str) -> str:
     return SECTOR_LABELS.get(code) or code.replace("_", " ").capitalize()
 
 
-def _residence(c: Counts, total: int, suppressed: bool) -> Table:
+def _residence(c: Counts, total: Cell, suppressed: bool) -> Table:
     mapped = charts.mapped_countries()
-    entries = _entries(c.get("res", Counter()), lambda k: country_name(k))
+    entries = _entries(_cells(c, "res"), lambda k: country_name(k))
     return _partition(
         "residence",
         "Members by country of residence",
@@ -420,32 +529,34 @@ def _residence(c: Counts, total: int, suppressed: bool) -> Table:
     )
 
 
-def _willingness(c: Counts, total: int, suppressed: bool) -> Table:
-    modes = c.get("mode", Counter())
+def _willingness(c: Counts, total: Cell, suppressed: bool) -> Table:
+    modes = _cells(c, "mode")
     table = _multi(
         "willingness",
         "Willingness to contribute, by mode",
         "Mode",
-        [(m, MODE_LABELS[m], modes[(m, "")]) for m in summary.MODES],
+        [(m, MODE_LABELS[m], *modes.get((m, ""), (0, 0))) for m in summary.MODES],
         total,
         suppressed=suppressed,
         by_count=False,
+        fixed=True,
     )
-    will = c.get("will", Counter())
-    pair = [will[("yes", "")], will[("no", "")]]
-    marks = privacy.protect_partition(pair) if suppressed else [None, None]
-    for key, label, n, mark in zip(
-        ("any", "none"), ("Any mode", "No mode given"), pair, marks, strict=True
+    will = _cells(c, "will")
+    total_shown = _pub(total, suppressed)
+    for key, label, cell in (
+        ("any", "Any mode", will.get(("yes", ""), (0, 0))),
+        ("none", "No mode given", will.get(("no", ""), (0, 0))),
     ):
+        value = _pub(cell, suppressed)
         table.row_keys.append(key)
-        table.rows.append([label, privacy.shown(n, mark), _share(n, total, mark)])
+        table.rows.append([label, value, _share(value, total_shown)])
     return table
 
 
 def _supply(
     c: Counts,
     demand: Demand,
-    total: int,
+    total: Cell,
     suppressed: bool,
     *,
     kind: str,
@@ -461,9 +572,9 @@ def _supply(
         requests, positions, dim = demand.sectors, demand.sector_positions, "sups"
         label = _sector_label
         heading, title = "Sector", "Requested sectors: open requests and willing members"
-    by_country: dict[str, Counter[str]] = {}
-    for (k1, k2), n in c.get(dim, Counter()).items():
-        by_country.setdefault(k1, Counter())[k2] += n
+    by_country: dict[str, dict[str, Cell]] = {}
+    for (k1, k2), cell in _cells(c, dim).items():
+        by_country.setdefault(k1, {})[k2] = cell
     main = Table(
         key=f"supply_{kind}",
         title=title,
@@ -496,25 +607,22 @@ def _supply(
         empty_note="No willing members with the requested " + kind + " in this view.",
     )
     for key in wanted:
-        countries = by_country.get(key, Counter())
-        supply = sum(countries.values())
-        mark = privacy.protect_share(supply, total) if suppressed else None
-        gap = supply - positions[key]
+        countries = by_country.get(key, {})
+        supply: Cell = (0, 0)
+        for cell in countries.values():
+            supply = _add(supply, cell)
+        shown = _pub(supply, suppressed)
         main.row_keys.append(key)
-        main.rows.append([label(key), requests[key], positions[key], privacy.shown(supply, mark),
-                          privacy.HIDDEN if mark else gap])  # fmt: skip
-        codes = sorted(countries)
-        values = [countries[k] for k in codes]
-        marks: list[str | None] = (
-            privacy.protect_partition(values) if suppressed else [None] * len(values)
+        main.rows.append([label(key), requests[key], positions[key], shown,
+                          shown - positions[key]])  # fmt: skip
+        entries, values = _shown(
+            [(k, country_name(k) if k else NOT_STATED, *countries[k]) for k in sorted(countries)],
+            suppressed,
         )
-        if suppressed and mark == privacy.SMALL:
-            marks = [privacy.SMALL if v else None for v in values]
-        entries = [(k, country_name(k) if k else NOT_STATED, countries[k]) for k in codes]
-        for i in _order_rows(entries, marks, by_count=True):
-            code, name, n = entries[i]
+        for i in _order_rows(entries, values, by_count=True):
+            code, name, _n, _k = entries[i]
             detail.row_keys.append(f"{key}|{code}")
-            detail.rows.append([label(key), name, code, privacy.shown(n, marks[i])])
+            detail.rows.append([label(key), name, code, values[i]])
     return main, detail
 
 
@@ -526,9 +634,10 @@ def _monday(day: str) -> date:
 def _responses(
     c: Counts, versions: dict[int, str], suppressed: bool
 ) -> tuple[Table, list[str], list[tuple[str, list[int | None]]]]:
-    weekly: dict[str, Counter[date]] = {}
-    for (version, day), n in c.get("resp", Counter()).items():
-        weekly.setdefault(version, Counter())[_monday(day)] += n
+    weekly: dict[str, dict[date, Cell]] = {}
+    for (version, day), cell in _cells(c, "resp").items():
+        per_week = weekly.setdefault(version, {})
+        per_week[_monday(day)] = _add(per_week.get(_monday(day), (0, 0)), cell)
     table = Table(
         key="responses",
         title="Submitted responses per week, by survey round",
@@ -541,17 +650,14 @@ def _responses(
     first = min(min(w) for w in weekly.values())
     last = max(max(w) for w in weekly.values())
     weeks = [first + timedelta(weeks=i) for i in range((last - first).days // 7 + 1)]
-    columns: list[list[int | str]] = []
+    columns: list[list[int]] = []
     series: list[tuple[str, list[int | None]]] = []
     for vid in ids:
         name = versions.get(int(vid), f"Version {vid}")
         table.columns.append(Column(f"v{vid}", name, True))
-        values = [weekly[vid][w] for w in weeks]
-        marks = privacy.protect_partition(values) if suppressed else [None] * len(values)
-        columns.append([privacy.shown(v, m) for v, m in zip(values, marks, strict=True)])
-        series.append(
-            (name, [v if m is None else None for v, m in zip(values, marks, strict=True)])
-        )
+        values = [_pub(weekly[vid].get(w, (0, 0)), suppressed) for w in weeks]
+        columns.append(values)
+        series.append((name, list(values)))
     for i, week in enumerate(weeks):
         table.row_keys.append(week.isoformat())
         table.rows.append([week.isoformat(), *(column[i] for column in columns)])
@@ -572,14 +678,14 @@ INDICATORS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 
 
-def _top(counter: Counter[tuple[str, str]], label: Callable[[str], str], total: int,
-         suppressed: bool) -> str:  # fmt: skip
-    ranked = sorted(((n, k) for (k, _), n in counter.items() if k), key=lambda x: (-x[0], x[1]))
-    if not ranked:
+def _top(cells: dict[tuple[str, str], Cell], label: Callable[[str], str], suppressed: bool) -> str:
+    ranked = sorted(
+        ((_pub(cell, suppressed), k) for (k, _), cell in cells.items() if k),
+        key=lambda x: (-x[0], x[1]),
+    )
+    if not ranked or ranked[0][0] <= 0:
         return ""
     n, key = ranked[0]
-    if suppressed and privacy.protect_share(n, total):
-        return privacy.HIDDEN
     return f"{label(key)} ({n})"
 
 
@@ -607,27 +713,38 @@ def _comparison(
     views = [
         counts(session, f.with_version(v), supply_labels=())[0] for v in (f.round_a, f.round_b)
     ]
-    totals = [c.get("n", Counter())[("", "")] for c in views]
-    total_marks = [privacy.SMALL if suppressed and privacy.is_small(t) else None for t in totals]
-    table.rows.append(["Members", privacy.shown(totals[0], total_marks[0]), "",
-                       privacy.shown(totals[1], total_marks[1]), "", ""])  # fmt: skip
+    totals = [_cells(c, "n").get(("", ""), (0, 0)) for c in views]
+    # A round of fewer than 5 members shows no figures at all (as a view that small would).
+    tiny = [suppressed and totals[i][0] < privacy.THRESHOLD for i in range(2)]
+    shown_totals = [_pub(t, suppressed) for t in totals]
+
+    def pair(values: list[int | str]) -> list[int | str]:
+        return ["" if tiny[i] else values[i] for i in range(2)]
+
+    members = [privacy.SMALL if tiny[i] else shown_totals[i] for i in range(2)]
+    table.rows.append(["Members", members[0], "", members[1], "", ""])
     table.row_keys.append("members")
-    responses = [
-        sum(n for (k, _), n in c.get("resp", Counter()).items() if k == str(v))
-        for c, v in zip(views, (f.round_a, f.round_b), strict=True)
-    ]
-    marks = [privacy.SMALL if suppressed and privacy.is_small(r) else None for r in responses]
-    table.rows.append(["Submitted responses", privacy.shown(responses[0], marks[0]), "",
-                       privacy.shown(responses[1], marks[1]), "", ""])  # fmt: skip
+    responses: list[int | str] = []
+    for c, v in zip(views, (f.round_a, f.round_b), strict=True):
+        cell: Cell = (0, 0)
+        for (k, _), part in _cells(c, "resp").items():
+            if k == str(v):
+                cell = _add(cell, part)
+        responses.append(_pub(cell, suppressed))
+    responses = pair(responses)
+    table.rows.append(["Submitted responses", responses[0], "", responses[1], "", ""])
     table.row_keys.append("responses")
     for name, dim, keys in INDICATORS:
-        values = [sum(c.get(dim, Counter())[(k, "")] for k in keys) for c in views]
         row: list[Any] = [name]
         shares: list[float | str] = []
-        for value, total, total_mark in zip(values, totals, total_marks, strict=True):
-            mark = (total_mark or privacy.protect_share(value, total)) if suppressed else None
-            share = _share(value, total, mark)
-            row += [privacy.shown(value, mark), share]
+        for i, c in enumerate(views):
+            cells = _cells(c, dim)
+            cell = (0, 0)
+            for k in keys:
+                cell = _add(cell, cells.get((k, ""), (0, 0)))
+            value = _pub(cell, suppressed)
+            share = "" if tiny[i] else _share(value, shown_totals[i])
+            row += ["" if tiny[i] else value, share]
             shares.append(share)
         change = (
             round(shares[1] - shares[0], 1)
@@ -640,10 +757,7 @@ def _comparison(
         ("Most common country of residence", "res", country_name),
         ("Most common sector", "sec", _sector_label),
     ):
-        tops = [
-            _top(c.get(dim, Counter()), label, t, suppressed) if not m else privacy.HIDDEN
-            for c, t, m in zip(views, totals, total_marks, strict=True)
-        ]
+        tops = pair([_top(_cells(c, dim), label, suppressed) for c in views])
         table.rows.append([name, tops[0], "", tops[1], "", ""])
         table.row_keys.append(name)
     table.notes.append(
@@ -654,29 +768,24 @@ def _comparison(
 
 
 def _map(table: Table, suppressed: bool) -> str:
-    cells_in: dict[str, int | str] = {}
+    cells_in: dict[str, int] = {}
     for code, row in zip(table.row_keys, table.rows, strict=True):
         if code and code in charts.mapped_countries():
             cells_in[code] = row[table.bar or 0]
-    visible = [v for v in cells_in.values() if isinstance(v, int)]
+    visible = [v for v in cells_in.values() if v > 0]
     bounds = charts.count_classes(visible)
     classes: list[str] = []
-    if suppressed:
-        classes.append(f"Fewer than {privacy.THRESHOLD} or hidden")
+    # Published counts are never 1-4 for perturbed viewers: the first class starts at 5.
     lower = privacy.THRESHOLD if suppressed else 1
     for bound in bounds:
         classes.append(f"{lower}-{bound}" if bound > lower else f"{lower}")
         lower = bound + 1
-    offset = 1 if suppressed else 0
     cells: dict[str, tuple[str, int]] = {}
     for code, value in cells_in.items():
-        if isinstance(value, int):
-            cls = offset + next(i for i, b in enumerate(bounds) if value <= b)
-            cells[code] = (f"{value:,}", cls)
-        else:
-            cells[code] = (value, 0)
+        cls = next(i for i, b in enumerate(bounds) if value <= b)
+        cells[code] = (f"{value:,}", cls)
     names = {code: country_name(code) for code in cells}
-    return charts.world_map(cells, classes=classes, names=names, hidden_class=suppressed)
+    return charts.world_map(cells, classes=classes, names=names, hidden_class=False)
 
 
 def _build(
@@ -686,64 +795,68 @@ def _build(
     suppressed: bool,
     versions: dict[int, str],
     today: date,
-) -> tuple[dict[str, Table], int, str, str, str]:
+) -> tuple[dict[str, Table], Cell, str, str, str]:
     demand = _demand(session, f)
     c, source = counts(session, f, supply_labels=demand.top_skills())
-    total = c.get("n", Counter())[("", "")]
+    total = _cells(c, "n").get(("", ""), (0, 0))
+    if suppressed and total[0] < privacy.THRESHOLD:
+        # Too few people to show anything about them: no table, no label, no row.
+        return {}, total, source, "", ""
     t: dict[str, Table] = {}
     t["residence"] = _residence(c, total, suppressed)
-    t["age"] = _partition("age", "Age", "Age band", _age_entries(c.get("by", Counter()), today),
+    t["age"] = _partition("age", "Age", "Age band", _age_entries(_cells(c, "by"), today),
                           total, suppressed=suppressed, by_count=False)  # fmt: skip
     gender_order = [*GENDERS, ""]
     t["gender"] = _partition(
         "gender", "Gender", "Gender",
-        _ordered(_entries(c.get("gen", Counter()), lambda k: GENDER_LABELS.get(k, k.capitalize())),
+        _ordered(_entries(_cells(c, "gen"), lambda k: GENDER_LABELS.get(k, k.capitalize())),
                  gender_order),
         total, suppressed=suppressed, by_count=False,
     )  # fmt: skip
     t["education_level"] = _partition(
         "education_level", "Education level (ISCED 2011)", "Level",
-        _ordered(_entries(c.get("edu", Counter()),
+        _ordered(_entries(_cells(c, "edu"),
                           lambda k: f"{ISCED_LEVELS.get(int(k), k)} (ISCED {k})"),
                  [str(i) for i in range(9)] + [""]),
         total, suppressed=suppressed, by_count=False,
     )  # fmt: skip
     t["education_field"] = _partition(
         "education_field", "Field of education", "Field",
-        _entries(c.get("fld", Counter()), lambda k: k[:1].upper() + k[1:]),
+        _entries(_cells(c, "fld"), lambda k: k[:1].upper() + k[1:]),
         total, suppressed=suppressed, free_text=True,
     )  # fmt: skip
     t["occupation"] = _partition(
         "occupation", "Occupation group (ISCO-08 major group)", "Occupation group",
-        _ordered(_entries(c.get("isco", Counter()),
+        _ordered(_entries(_cells(c, "isco"),
                           lambda k: f"{ISCO_MAJOR_GROUPS.get(k, k)} (ISCO {k})"),
                  [str(i) for i in range(10)] + [""]),
         total, suppressed=suppressed, by_count=False,
     )  # fmt: skip
     t["sector"] = _partition("sector", "Sector", "Sector",
-                             _entries(c.get("sec", Counter()), _sector_label),
+                             _entries(_cells(c, "sec"), _sector_label),
                              total, suppressed=suppressed)  # fmt: skip
     t["experience"] = _partition(
         "experience", "Years of experience", "Experience",
-        _ordered(_entries(c.get("exp", Counter()), lambda k: EXPERIENCE_LABELS.get(k, k)),
+        _ordered(_entries(_cells(c, "exp"), lambda k: EXPERIENCE_LABELS.get(k, k)),
                  [b for b, _ in summary.EXPERIENCE_BANDS]),
         total, suppressed=suppressed, by_count=False,
     )  # fmt: skip
     t["languages"] = _multi("languages", "Languages", "Language",
-                            _entries(c.get("lang", Counter()), lambda k: f"{language_name(k)} ({k})"),
+                            _entries(_cells(c, "lang"), lambda k: f"{language_name(k)} ({k})"),
                             total, suppressed=suppressed)  # fmt: skip
     t["skills"] = _multi("skills", f"Most common skills (top {TOP_SKILLS})", "Skill",
-                         _entries(c.get("skill", Counter()), lambda k: k), total,
+                         _entries(_cells(c, "skill"), lambda k: k), total,
                          suppressed=suppressed, limit=TOP_SKILLS, drop_small=True)  # fmt: skip
     t["willingness"] = _willingness(c, total, suppressed)
     t["duration"] = _partition("duration", "Preferred duration of an assignment", "Duration",
-                               _entries(c.get("dur", Counter()), lambda k: k), total,
+                               _entries(_cells(c, "dur"), lambda k: k), total,
                                suppressed=suppressed, free_text=True)  # fmt: skip
+    contributions = _cells(c, "con")
     t["contributions"] = _multi(
         "contributions", "Other contributions", "Contribution",
-        [(k, CONTRIBUTION_LABELS[k], c.get("con", Counter())[(k, "")])
+        [(k, CONTRIBUTION_LABELS[k], *contributions.get((k, ""), (0, 0)))
          for k in summary.CONTRIBUTIONS],
-        total, suppressed=suppressed, by_count=False,
+        total, suppressed=suppressed, by_count=False, fixed=True,
     )  # fmt: skip
     t["supply_skills"], t["supply_skills_by_country"] = _supply(
         c, demand, total, suppressed, kind="skills"
@@ -757,10 +870,10 @@ def _build(
         t["comparison"] = comparison
     timeline = (
         charts.timeline(weeks, series, label="Submitted responses per week, by survey round")
-        if weeks and total
+        if weeks and total[0]
         else ""
     )
-    map_svg = _map(t["residence"], suppressed) if total else ""
+    map_svg = _map(t["residence"], suppressed) if total[0] else ""
     return t, total, source, map_svg, timeline
 
 
@@ -782,21 +895,25 @@ def _empty_message(f: Filters, labels: list[tuple[str, str]]) -> str:
 def dashboard(
     *, session: Session, actor: User | None, params: Mapping[str, str], today: date | None = None
 ) -> Dashboard:
-    """Every table of the dashboard for a view; small cells hidden for institution users.
+    """Every table of the dashboard for a view; perturbed for institution users, and no
+    breakdown at all for them when fewer than 5 members match.
 
     Raises ValidationFailed naming each filter to change when a value is unknown.
     """
     suppressed = viewer_is_suppressed(actor)
     f = parse(session, params)
+    summary.refresh(session)
+    f = normalise_skill(session, f, suppressed=suppressed)
     versions = version_labels(session)
     labels = describe(f, versions)
-    summary.refresh(session)
     tables, total, source, map_svg, timeline = _build(
         session, f, suppressed=suppressed, versions=versions, today=today or date.today()
     )
-    members: int | str = total
-    if suppressed and privacy.is_small(total):
-        members = privacy.SMALL
+    members: int | str = _pub(total, suppressed)
+    message = "" if total[0] else _empty_message(f, labels)
+    if suppressed and total[0] < privacy.THRESHOLD:
+        # The same answer for 0 and for 1-4 members: which of the two is itself a disclosure.
+        members, message = privacy.SMALL, FEW_MEMBERS
     return Dashboard(
         filters=f,
         suppressed=suppressed,
@@ -806,7 +923,7 @@ def dashboard(
         versions=versions,
         programmes=list(programme_codes(session)),
         skills=skill_suggestions(session),
-        empty_message="" if total else _empty_message(f, labels),
+        empty_message=message,
         map_svg=map_svg,
         timeline_svg=timeline,
         source=source,
@@ -830,17 +947,23 @@ def export(
             f"Unknown table '{table}'; use one of {', '.join(TABLE_KEYS)} (or all.xlsx)."
         )
     view = dashboard(session=session, actor=actor, params=params)
-    chosen = list(view.tables.values()) if table == "all" else [view.tables.get(table)]
-    if chosen == [None]:
-        raise NotFound(
-            f"The table '{table}' is not part of this view (choose two survey rounds to compare)."
-        )
-    sheets: dict[str, tuple[tabular.Row, Iterable[tabular.Row]]] = {
-        # Sheet names are the table keys: unique, and within Excel's 31 characters.
-        t.key: ([c.label for c in t.columns], t.export_rows())
-        for t in chosen
-        if t
-    }
+    sheets: dict[str, tuple[tabular.Row, Iterable[tabular.Row]]]
+    if view.suppressed and not view.tables:
+        # Too few members: the file says so and holds nothing else (no label, no row).
+        sheets = {"message": (["Message"], [[view.empty_message]])}
+    else:
+        chosen = list(view.tables.values()) if table == "all" else [view.tables.get(table)]
+        if chosen == [None]:
+            raise NotFound(
+                f"The table '{table}' is not part of this view (choose two survey rounds to "
+                "compare)."
+            )
+        sheets = {
+            # Sheet names are the table keys: unique, and within Excel's 31 characters.
+            t.key: ([c.label for c in t.columns], t.export_rows())
+            for t in chosen
+            if t
+        }
     if fmt == "csv":
         ((headers, rows),) = sheets.values()
         content = tabular.to_csv(headers, rows)

@@ -96,6 +96,7 @@ _PROFILE_FIELDS = (
     "years_experience",
     "preferred_duration",
     *(f"contrib_{c}" for c in CONTRIBUTIONS),
+    "record_key",
 )
 _RESPONSE_FIELDS = ("member_id", "status", "submitted_at", "version_id")
 
@@ -142,6 +143,7 @@ def inputs_of(
         "exp": experience_band(row.years_experience),
         "dur": row.preferred_duration or "",
         "cf": "".join("1" if getattr(row, f"contrib_{c}") else "0" for c in CONTRIBUTIONS),
+        "rk": int(row.record_key or 0),
         "sk": sorted({s for s in skills if s}),
         "lg": sorted({c for c in languages if c}),
         "rs": sorted([str(version), day] for version, day in responses),
@@ -189,6 +191,15 @@ def contributions(inp: Inputs | None) -> Counter[Key]:
         return Counter()
     items = items_of(inp)
     return Counter((s, *item) for s in slices_of(inp) for item in items)
+
+
+def key_contributions(inp: Inputs | None) -> Counter[Key]:
+    """What the member adds to the record-key sums (`k`) of the same rows: its record key
+    once per count it adds (so `k` stays the sum of the keys of the records counted)."""
+    if inp is None:
+        return Counter()
+    key = int(inp.get("rk") or 0)
+    return Counter({k: n * key for k, n in contributions(inp).items()})
 
 
 # --- reading the current inputs of members --------------------------------------------------
@@ -411,19 +422,27 @@ def _lock(session: Session) -> None:
         conn.execute(sa_select(table.c.id).where(table.c.id == 1).with_for_update())
 
 
-def apply_delta(session: Session, delta: Counter[Key]) -> None:
-    """Add `delta` to the counts (upsert); rows that drop to zero are removed."""
-    changes = sorted((k, n) for k, n in delta.items() if n)
+def apply_delta(
+    session: Session, delta: Counter[Key], key_delta: Counter[Key] | None = None
+) -> None:
+    """Add `delta` to the counts and `key_delta` to their record-key sums (upsert); rows
+    that drop to zero are removed."""
+    key_delta = key_delta or Counter()
+    changes = sorted(
+        (k, delta[k], key_delta[k]) for k in set(delta) | set(key_delta) if delta[k] or key_delta[k]
+    )
     if not changes:
         return
     conn = session.connection()
     table = COUNT
     stmt = _insert(conn, table)
     upsert = stmt.on_conflict_do_update(
-        index_elements=["slice", "dim", "key1", "key2"], set_={"n": table.c.n + stmt.excluded.n}
+        index_elements=["slice", "dim", "key1", "key2"],
+        set_={"n": table.c.n + stmt.excluded.n, "k": table.c.k + stmt.excluded.k},
     )
     rows: list[dict[str, Any]] = [
-        {"slice": s, "dim": d, "key1": k1, "key2": k2, "n": n} for (s, d, k1, k2), n in changes
+        {"slice": s, "dim": d, "key1": k1, "key2": k2, "n": n, "k": ks}
+        for (s, d, k1, k2), n, ks in changes
     ]
     for chunk in _chunks(rows, 5000):
         conn.execute(upsert, chunk)
@@ -439,7 +458,7 @@ def apply_delta(session: Session, delta: Counter[Key]) -> None:
                     table.c.n <= 0,
                 )
             ),
-            [{"b_" + k: v for k, v in r.items() if k != "n"} for r in gone],
+            [{"b_" + k: v for k, v in r.items() if k not in ("n", "k")} for r in gone],
         )
 
 
@@ -514,6 +533,7 @@ def refresh(session: Session, *, batch: int = 2000) -> int:
         )
     ).all()
     delta: Counter[Key] = Counter()
+    key_delta: Counter[Key] = Counter()
     for chunk in _chunks(queued, batch):
         ids = [member_id for member_id, _ in chunk]
         old: dict[int, Inputs] = {
@@ -526,9 +546,11 @@ def refresh(session: Session, *, batch: int = 2000) -> int:
         for member_id in ids:
             delta.update(contributions(new.get(member_id)))
             delta.subtract(contributions(old.get(member_id)))
+            key_delta.update(key_contributions(new.get(member_id)))
+            key_delta.subtract(key_contributions(old.get(member_id)))
         _register_combos(session, new.values())
         _store_states(session, ids, new)
-    apply_delta(session, delta)
+    apply_delta(session, delta, key_delta)
     conn = session.connection()
     table = QUEUE
     conn.execute(
@@ -608,7 +630,7 @@ def extracts(pg: bool, *, prefix: str = "_an", where: str = "consent_mapping") -
         f"COALESCE({text_of.format('programme_id')}, '') || '|' || sector || '|' || "
         f"COALESCE({text_of.format('survey_version_id')}, '') || '|' || {flags}"
     )
-    carried = "m.member_id, m.combo, m.o, m.p, m.s, m.v, m.mt, m.mp, m.mv, m.r, m.will"
+    carried = "m.member_id, m.combo, m.o, m.p, m.s, m.v, m.mt, m.mp, m.mv, m.r, m.will, m.rk"
     week = (
         "to_char(date_trunc('week', r.submitted_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD')"
         if pg
@@ -625,7 +647,8 @@ def extracts(pg: bool, *, prefix: str = "_an", where: str = "consent_mapping") -
             CASE {bands} ELSE '{EXPERIENCE_BANDS[-1][0]}' END AS x, preferred_duration AS d,
             CASE WHEN mode_temporary OR mode_permanent OR mode_virtual THEN 'yes' ELSE 'no' END
                 AS will,
-            {", ".join(f"{_flag('contrib_' + c)} AS c_{c}" for c in CONTRIBUTIONS)}
+            {", ".join(f"{_flag('contrib_' + c)} AS c_{c}" for c in CONTRIBUTIONS)},
+            record_key AS rk
             FROM member_profile WHERE """
     # CROSS JOIN: SQLite then drives from the member extract (it has no statistics on it).
     return [
@@ -648,7 +671,7 @@ def extracts(pg: bool, *, prefix: str = "_an", where: str = "consent_mapping") -
 
 
 def item_counts(prefix: str, *, supply: bool) -> Iterator[tuple[str, str]]:
-    """(dim, SELECT key1, key2, COUNT(*) ... GROUP BY) per item, over the extracts."""
+    """(dim, SELECT key1, key2, COUNT(*), SUM(rk) ... GROUP BY) per item, over the extracts."""
     for dim, key1, key2, cond, source in ITEMS:
         if dim == "sup" and not supply:
             continue
@@ -658,7 +681,7 @@ def item_counts(prefix: str, *, supply: bool) -> Iterator[tuple[str, str]]:
         yield (
             dim,
             (
-                f"SELECT {key1}, {key2}, COUNT(*) FROM {table} m"
+                f"SELECT {key1}, {key2}, COUNT(*), SUM(m.rk) FROM {table} m"
                 + (f" WHERE {' AND '.join(conds)}" if conds else "")
                 + (f" GROUP BY {group}" if group else "")
             ),
@@ -677,7 +700,7 @@ def _count_statements() -> Iterator[str]:
     for dim, key1, key2, cond, source in ITEMS:
         group = "".join(f", {e}" for e in (key1, key2) if not _is_literal(e))
         yield (
-            f"INSERT INTO _an_c SELECT {combo}, '{dim}', {key1}, {key2}, COUNT(*) "
+            f"INSERT INTO _an_c SELECT {combo}, '{dim}', {key1}, {key2}, COUNT(*), SUM(m.rk) "
             f"FROM {source or '_an_m'} m"
             + (f" WHERE {cond}" if cond else "")
             + f" GROUP BY {combo}{group}"
@@ -685,7 +708,7 @@ def _count_statements() -> Iterator[str]:
     for slice_expr, cond in _ROLLUPS:
         group = "".join(f"{e}, " for e in (slice_expr,) if not _is_literal(e))
         yield (
-            f"INSERT INTO _an_out SELECT {slice_expr}, dim, key1, key2, SUM(n) FROM _an_c"
+            f"INSERT INTO _an_out SELECT {slice_expr}, dim, key1, key2, SUM(n), SUM(k) FROM _an_c"
             + (f" WHERE {cond}" if cond else "")
             + f" GROUP BY {group}dim, key1, key2"
         )
@@ -698,13 +721,15 @@ def _count_statements() -> Iterator[str]:
         skill = "fk.label" if source else "m.label"
         group = "".join(f", {e}" for e in (key1, key2) if not _is_literal(e))
         yield (
-            f"INSERT INTO _an_out SELECT 'k:' || {skill}, '{dim}', {key1}, {key2}, COUNT(*) "
+            f"INSERT INTO _an_out SELECT 'k:' || {skill}, '{dim}', {key1}, {key2}, COUNT(*), "
+            "SUM(m.rk) "
             f"FROM {sql_from}" + (f" WHERE {cond}" if cond else "") + f" GROUP BY {skill}{group}"
         )
     yield (
-        "INSERT INTO analytics_count (slice, dim, key1, key2, n) SELECT slice, dim, key1, key2, n "
-        "FROM (SELECT slice, dim, key1, key2, n FROM _an_c UNION ALL "
-        "SELECT slice, dim, key1, key2, n FROM _an_out) u ORDER BY slice, dim, key1, key2"
+        "INSERT INTO analytics_count (slice, dim, key1, key2, n, k) "
+        "SELECT slice, dim, key1, key2, n, k "
+        "FROM (SELECT slice, dim, key1, key2, n, k FROM _an_c UNION ALL "
+        "SELECT slice, dim, key1, key2, n, k FROM _an_out) u ORDER BY slice, dim, key1, key2"
     )
 
 
@@ -738,13 +763,13 @@ def rebuild(session: Session, *, log: Callable[[str], None] | None = None) -> No
         text(
             """CREATE TEMPORARY TABLE _an_c (slice VARCHAR(220), o VARCHAR(2), p VARCHAR(20),
             s VARCHAR(60), v VARCHAR(20), mt INTEGER, mp INTEGER, mv INTEGER, dim VARCHAR(12),
-            key1 VARCHAR(200), key2 VARCHAR(12), n INTEGER)"""
+            key1 VARCHAR(200), key2 VARCHAR(12), n INTEGER, k BIGINT)"""
         )
     )
     conn.execute(
         text(
             """CREATE TEMPORARY TABLE _an_out (slice VARCHAR(220), dim VARCHAR(12),
-            key1 VARCHAR(200), key2 VARCHAR(12), n INTEGER)"""
+            key1 VARCHAR(200), key2 VARCHAR(12), n INTEGER, k BIGINT)"""
         )
     )
     if pg:
@@ -801,7 +826,7 @@ def _states_statement(pg: bool) -> str:
     fields = {
         "o": "m.o", "p": number.format("p"), "s": "m.s", "v": number.format("v"), "f": flags,
         "res": "m.r", "by": "m.by_", "gen": "m.g", "edu": "m.e", "fld": "m.fl", "isco": "m.i",
-        "exp": "m.x", "dur": "m.d", "cf": contribs,
+        "exp": "m.x", "dur": "m.d", "cf": contribs, "rk": "m.rk",
         "sk": embed.format(f"COALESCE(k.a, {empty})"),
         "lg": embed.format(f"COALESCE(l.a, {empty})"),
         "rs": embed.format(f"COALESCE(r.a, {empty})"),
@@ -822,6 +847,8 @@ def _states_statement(pg: bool) -> str:
 # --- reading ------------------------------------------------------------------------------------
 
 Counts = dict[str, Counter[tuple[str, str]]]
+# Counts[KEYS + dim] holds the record-key sums of the cells of Counts[dim].
+KEYS = "#"
 
 
 def read(session: Session, slices: Sequence[str], *, supply_labels: Iterable[str]) -> Counts:
@@ -834,20 +861,28 @@ def read(session: Session, slices: Sequence[str], *, supply_labels: Iterable[str
     conditions = [table.c.dim.notin_(SUPPLY_DIMS)]
     if labels:
         conditions.append(and_(table.c.dim.in_(SUPPLY_DIMS), table.c.key1.in_(labels)))
-    total = func.sum(table.c.n)
+    total, keys = func.sum(table.c.n), func.sum(table.c.k)
     for slice_chunk in _chunks(sorted(set(slices)), 500):
         stmt = (
-            sa_select(table.c.dim, table.c.key1, table.c.key2, total)
+            sa_select(table.c.dim, table.c.key1, table.c.key2, total, keys)
             .where(table.c.slice.in_(slice_chunk), or_(*conditions))
             .group_by(table.c.dim, table.c.key1, table.c.key2)
         )
-        for dim, key1, key2, n in session.connection().execute(stmt):
+        for dim, key1, key2, n, k in session.connection().execute(stmt):
             if n:
                 out.setdefault(dim, Counter())[(key1, key2)] += int(n)
-    for counter in out.values():
-        for key in [k for k, n in counter.items() if n <= 0]:
-            del counter[key]
-    return out
+                out.setdefault(KEYS + dim, Counter())[(key1, key2)] += int(k or 0)
+    return without_empty(out)
+
+
+def without_empty(out: Counts) -> Counts:
+    """Drop cells counting nobody (and their key sums), and dimensions left empty."""
+    for dim in [d for d in out if not d.startswith(KEYS)]:
+        counter, keys = out[dim], out.get(KEYS + dim, Counter())
+        for cell in [c for c, n in counter.items() if n <= 0]:
+            del counter[cell]
+            keys.pop(cell, None)
+    return {dim: counter for dim, counter in out.items() if counter}
 
 
 def combos(

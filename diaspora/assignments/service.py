@@ -19,6 +19,7 @@ from diaspora.consent.service import has_active_consent
 from diaspora.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from diaspora.institutions.models import Programme
 from diaspora.members.models import MemberIdentity, MemberProfile
+from diaspora.members.pseudonyms import for_request, shown_to
 from diaspora.placements import notify
 from diaspora.placements.models import PlacementRequest, RequestStatus, ShortlistEntry
 from diaspora.placements.service import positions_taken
@@ -189,8 +190,13 @@ class AssignmentRow:
     pseudonym: str
 
 
-def describe(session: Session, items: Sequence[Assignment]) -> list[AssignmentRow]:
-    """List rows for assignments the caller already may see (one query per kind of name)."""
+def describe(
+    session: Session, items: Sequence[Assignment], actor: User | None = None
+) -> list[AssignmentRow]:
+    """List rows for assignments the caller already may see (one query per kind of name).
+
+    The pseudonym is the one `actor` may see: per request for institution users (and when
+    no actor is given), the stable one for staff and for the member."""
     from diaspora.institutions.models import Institution
 
     request_ids = {a.request_id for a in items}
@@ -210,7 +216,7 @@ def describe(session: Session, items: Sequence[Assignment]) -> list[AssignmentRo
             )
         ).all()
     )
-    pseudonyms = dict(
+    stable = dict(
         session.exec(
             select(MemberProfile.id, MemberProfile.pseudonym).where(
                 col(MemberProfile.id).in_(member_ids or {-1})
@@ -222,7 +228,12 @@ def describe(session: Session, items: Sequence[Assignment]) -> list[AssignmentRo
             assignment=a,
             title=titles.get(a.request_id, ""),
             institution=names.get(a.institution_id, ""),
-            pseudonym=pseudonyms.get(a.member_id, ""),
+            pseudonym=shown_to(
+                actor,
+                stable=stable.get(a.member_id, ""),
+                member_id=a.member_id,
+                request_id=a.request_id,
+            ),
         )
         for a in items
     ]
@@ -250,7 +261,14 @@ def capabilities(a: Assignment, actor: User) -> dict[str, bool]:
     }
 
 
-def pseudonym_of(session: Session, a: Assignment) -> str:
+def pseudonym_of(session: Session, a: Assignment, actor: User | None = None) -> str:
+    """The member's pseudonym as `actor` may see it (see `describe`)."""
+    profile = session.get(MemberProfile, a.member_id)
+    stable = profile.pseudonym if profile else ""
+    return shown_to(actor, stable=stable, member_id=a.member_id, request_id=a.request_id)
+
+
+def _stable_pseudonym(session: Session, a: Assignment) -> str:
     profile = session.get(MemberProfile, a.member_id)
     return profile.pseudonym if profile else ""
 
@@ -300,7 +318,9 @@ def _messages(session: Session, a: Assignment, event: str, base_url: str, reason
     """Queue what the member, the host institution and staff need to hear about `event`."""
     req = session.get(PlacementRequest, a.request_id)
     title = req.title if req else "a placement"
-    pseudonym = pseudonym_of(session, a)
+    # Mail to the host names the member by the request's pseudonym; staff by the stable one.
+    pseudonym = for_request(a.member_id, a.request_id)
+    staff_pseudonym = _stable_pseudonym(session, a)
     member_link = notify.link(base_url, f"/my/assignments/{a.id}")
     host_link = notify.link(base_url, f"/institution/assignments/{a.id}")
     staff_link = notify.link(base_url, f"/staff/assignments/{a.id}")
@@ -321,12 +341,12 @@ def _messages(session: Session, a: Assignment, event: str, base_url: str, reason
             f'You accepted the placement "{title}". The programme will be in touch about '
             "the practical arrangements.",
             f'Member {pseudonym} accepted the placement "{title}".',
-            f'Member {pseudonym} accepted "{title}".',
+            f'Member {staff_pseudonym} accepted "{title}".',
         ),
         "declined": (
             "",
             f'Member {pseudonym} declined the placement "{title}".{why}',
-            f'Member {pseudonym} declined "{title}".{why}',
+            f'Member {staff_pseudonym} declined "{title}".{why}',
         ),
         "in_progress": (
             f'Your placement "{title}" has started.',

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 
 from sqlalchemy import Index
@@ -11,6 +12,13 @@ from diaspora.common import json_field, utcnow
 
 MODES = ("temporary", "permanent", "virtual")
 CONTRIBUTIONS = ("investment", "mentoring", "knowledge_transfer", "philanthropy")
+# Record keys of the cell-key method (see diaspora/analytics/privacy.py): 0-255, drawn once.
+RECORD_KEY_RANGE = 256
+
+
+def new_record_key() -> int:
+    """A member's fixed random record key; every writer of new profiles draws one."""
+    return secrets.randbelow(RECORD_KEY_RANGE)
 
 
 class MemberProfile(SQLModel, table=True):
@@ -68,6 +76,9 @@ class MemberProfile(SQLModel, table=True):
     last_activity_at: datetime = Field(default_factory=utcnow)
     erased_at: datetime | None = None
     version: int = 1
+    # Fixed at creation, never shown: the noise of every published count derives from
+    # the keys of the members counted (cell-key method, diaspora/analytics/privacy.py).
+    record_key: int = Field(default_factory=new_record_key)
 
 
 class MemberIdentity(SQLModel, table=True):

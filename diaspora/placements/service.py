@@ -24,6 +24,7 @@ from diaspora.common import new_token, token_hash, utcnow
 from diaspora.consent.service import has_active_consent
 from diaspora.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from diaspora.institutions.models import Institution, Programme
+from diaspora.members import pseudonyms
 from diaspora.members.models import MemberProfile
 from diaspora.outbox.service import SECRET
 from diaspora.placements import notify
@@ -458,7 +459,10 @@ def _row(
         rank=entry.rank,
         score=round(entry.score, 3),
         member_id=(profile.id or 0) if full else 0,
-        pseudonym=profile.pseudonym,
+        # Per request for institutions, so a candidate cannot be linked across requests.
+        pseudonym=pseudonyms.shown_to(
+            actor, stable=profile.pseudonym, member_id=profile.id or 0, request_id=req.id or 0
+        ),
         skills=list(profile.skills),
         residence_country=profile.residence_country,
         years_experience=profile.years_experience,

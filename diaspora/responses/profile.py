@@ -30,6 +30,7 @@ from diaspora.members.models import (
     MemberLanguage,
     MemberProfile,
     MemberSkill,
+    new_record_key,
 )
 from diaspora.vocab import SECTORS
 from surveys import Definition, extract_consents, extract_profile
@@ -276,7 +277,8 @@ def insert_members(
     profiles = table(model=MemberProfile)
     pseudonyms = members.new_pseudonyms(session, len(new))
     rows = [
-        {**member.profile, "pseudonym": name} for member, name in zip(new, pseudonyms, strict=True)
+        {**member.profile, "pseudonym": name, "record_key": new_record_key()}
+        for member, name in zip(new, pseudonyms, strict=True)
     ]
     out = writer or RowWriter(session)
     ids = out.insert(profiles, rows, return_ids=True)

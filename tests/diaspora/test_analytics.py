@@ -361,81 +361,123 @@ def test_it_refuses_members_and_anonymous_users(session: Session, data: Data) ->
         analytics.dashboard(session=session, actor=None, params={})
 
 
-def test_it_hides_small_cells_from_institution_users(session: Session, data: Data) -> None:
-    exact = view(session, data.staff).tables
-    hidden = view(session, data.institution_user).tables
-    assert column(exact["residence"], "members") == {"Netherlands": 6, "Germany": 3, "Kosovo": 1}
-    # Two small cells (3 + 1): neither can be worked out from the total of 10.
-    assert column(hidden["residence"], "members") == {
-        "Netherlands": 6,
-        "Germany": "< 5",
-        "Kosovo": "< 5",
-    }
-    assert column(hidden["residence"], "share") == {
-        "Netherlands": 60.0,
-        "Germany": "",
-        "Kosovo": "",
-    }
-    assert hidden["residence"].total[3] == 10
-    assert 'aria-label="Germany: &lt; 5"' in view(session, data.institution_user).map_svg
+# The cell-key method replaced "< 5" / "x" markers and secondary suppression (issue 11):
+# institution users now see every count perturbed by a bounded amount, never a count of 1-4,
+# and no breakdown at all of a view with fewer than 5 members. The tests below check those
+# properties against the exact (staff) figures instead of fixed markers.
 
 
-def test_it_hides_a_second_cell_when_one_small_cell_could_be_worked_out(
-    session: Session, data: Data
-) -> None:
-    hidden = view(session, data.institution_user).tables
-    # Male 4 is small; with the total of 10, female 6 would give it away, so it is hidden too.
-    assert column(hidden["gender"], "members") == {"Female": privacy.HIDDEN, "Male": privacy.SMALL}
-    assert column(view(session, data.staff).tables["gender"], "members") == {"Female": 6, "Male": 4}
-    # In multi-answer tables a row is hidden when the members *not* in it are few.
-    assert column(hidden["willingness"], "members")["Temporary (weeks to months)"] == privacy.HIDDEN
-    assert column(hidden["languages"], "members")["English (en)"] == 10
+def _published_cells(v: analytics.Dashboard) -> list[tuple[str, str, Any]]:
+    out = []
+    for table in v.tables.values():
+        keys = [c.key for c in table.columns]
+        if "members" in keys:
+            index = keys.index("members")
+            out.extend((table.key, row[0], row[index]) for row in table.rows)
+    return out
+
+
+def test_it_perturbs_every_count_shown_to_institution_users(session: Session, data: Data) -> None:
+    exact = view(session, data.staff)
+    shown = view(session, data.institution_user)
+    assert shown.suppressed and not exact.suppressed
+    truth = {(k, label): n for k, label, n in _published_cells(exact)}
+    for key, label, value in _published_cells(shown):
+        assert isinstance(value, int) and not privacy.is_small(value), (key, label, value)
+        if label != "Other (fewer than 5 each)":  # folded rows: no staff row to compare
+            assert truth.get((key, label), 0) in privacy.possible_counts(value), (key, label)
+    assert exact.members in privacy.possible_counts(shown.members)  # type: ignore[arg-type]
+    residence = column(shown.tables["residence"], "members")
+    # Germany (3) and Kosovo (1) are shown as 5 or left out (published 0), never exactly.
+    assert set(residence) <= {"Netherlands", "Germany", "Kosovo"}
+    assert all(residence[c] == 5 for c in ("Germany", "Kosovo") if c in residence)
+    assert shown.tables["residence"].total[3] == shown.members
+    assert shown.as_dict()["suppression"]["method"] == "cell-key"
+
+
+def test_the_same_cell_gets_the_same_noise_whatever_the_query(session: Session, data: Data) -> None:
+    """The six nurses are the Netherlands cell of the whole view and of origin GH, and the
+    female cell of both: one set of members, one published value, whichever way it is asked."""
+    everyone = view(session, data.institution_user)
+    ghana = view(session, data.institution_user, origin="GH")
+    nl = column(everyone.tables["residence"], "members")["Netherlands"]
+    assert column(ghana.tables["residence"], "members")["Netherlands"] == nl
+    assert column(everyone.tables["gender"], "members")["Female"] == nl
+    again = view(session, data.institution_user).as_dict()
+    assert again | {"generated_at": None} == everyone.as_dict() | {"generated_at": None}
 
 
 def test_it_folds_rare_free_text_answers_for_institution_users(
     session: Session, data: Data
 ) -> None:
     fields = column(view(session, data.institution_user).tables["education_field"], "members")
-    assert "Ict" not in fields and fields["Other (fewer than 5 each)"] == privacy.SMALL
+    assert "Ict" not in fields and "Education" not in fields
+    assert set(fields) <= {"Nursing", "Other (fewer than 5 each)"}
 
 
-def test_it_hides_the_size_of_a_tiny_view(session: Session, data: Data) -> None:
-    v = view(session, data.institution_user, origin="XK")
-    assert v.members == privacy.SMALL
-    assert column(v.tables["residence"], "members") == {"Kosovo": privacy.SMALL}
+def test_it_shows_no_breakdown_of_a_tiny_view(session: Session, data: Data) -> None:
+    for params in ({"origin": "XK"}, {"origin": "SO"}, {"sector": "ict"}):
+        v = view(session, data.institution_user, **params)
+        assert v.members == privacy.SMALL and v.tables == {} and v.map_svg == ""
+        assert v.empty_message == analytics.FEW_MEMBERS
+        body = v.as_dict()
+        assert body["tables"] == {} and body["message"] == analytics.FEW_MEMBERS
     assert view(session, data.staff, origin="XK").members == 1
+    assert column(view(session, data.staff, origin="XK").tables["residence"], "members") == {
+        "Kosovo": 1
+    }
 
 
-@pytest.mark.parametrize(
-    "values, marks",
-    [
-        ([10, 20, 30], [None, None, None]),
-        ([10, 3, 20], ["x", "< 5", None]),  # one small cell: the next smallest goes too
-        ([10, 2, 3, 20], [None, "< 5", "< 5", None]),  # 2 + 3 = 5: either could be 1-4
-        ([10, 1, 1, 20], ["x", "< 5", "< 5", None]),  # 1 + 1 = 2 pins both: hide one more
-        ([5, 1, 20], ["x", "< 5", "x"]),  # 1 + (5 or more) = 6 pins the 1: hide one more
-        ([4, 4], ["x", "x"]),  # 4 + 4 = 8 pins both and nothing is left to hide
-        ([0, 7, 9], [None, None, None]),
-    ],
-)
-def test_it_protects_cells_that_add_up_to_a_known_total(
-    values: list[int], marks: list[str | None]
+def test_it_takes_only_published_skills_from_institution_users(
+    session: Session, data: Data
 ) -> None:
-    assert privacy.protect_partition(values) == marks
+    # "python" belongs to one member; "teaching" to three: neither may be asked for.
+    for skill in ("python", "teaching", "underwater basket weaving"):
+        with pytest.raises(ValidationFailed) as caught:
+            view(session, data.institution_user, skill=skill)
+        assert "not one of the skills this dashboard shows" in caught.value.errors["skill"]
+    assert view(session, data.institution_user, skill="Nursing  Care").filters.skill == (
+        "nursing care"
+    )
+    # Staff see exact counts and may look up any skill.
+    assert view(session, data.staff, skill="python").members == 1
 
 
-def test_it_protects_a_yes_count_by_its_complement() -> None:
-    assert privacy.protect_share(3, 100) == privacy.SMALL
-    assert privacy.protect_share(97, 100) == privacy.HIDDEN
-    assert privacy.protect_share(50, 100) is None
+def test_the_perturbation_table_is_bounded_and_never_publishes_a_small_count() -> None:
+    keys = range(privacy.KEY_RANGE)
+    for n in range(0, 60):
+        published = {privacy.perturb(n, key) for key in keys}
+        for p in published:
+            assert n in privacy.possible_counts(p)
+            assert not privacy.is_small(p)
+            bound = privacy.THRESHOLD if n < privacy.THRESHOLD else privacy.MAX_NOISE
+            assert abs(p - n) <= bound
+        if n == 0:
+            assert published == {0}
+        elif n < privacy.THRESHOLD:
+            assert published == {0, privacy.THRESHOLD}
+        # Mean-preserving for small counts and away from the floor at 5.
+        mean = sum(privacy.perturb(n, k) for k in keys) / privacy.KEY_RANGE
+        if n < privacy.THRESHOLD or n > privacy.THRESHOLD + privacy.MAX_NOISE:
+            assert abs(mean - n) < 0.05, n
+    # The bounds an attacker may use are exactly the table's: nothing wider, nothing missed.
+    for p in range(0, 60):
+        if privacy.is_small(p):
+            continue
+        producers = {n for n in range(0, 70) for k in keys if privacy.perturb(n, k) == p}
+        assert producers == set(privacy.possible_counts(p)), p
+        assert len(producers) > 1
+    # The cell key is the key sum modulo the range: the same members, the same noise.
+    assert privacy.perturb(17, 300) == privacy.perturb(17, 300 - privacy.KEY_RANGE)
 
 
 # --- the summary stays exact --------------------------------------------------------------------
 
 
 def _counts(session: Session) -> set[tuple[Any, ...]]:
+    # The record-key sums (k) too: the incremental and the set-based paths must agree on them.
     rows = session.connection().execute(
-        text("SELECT slice, dim, key1, key2, n FROM analytics_count WHERE n > 0")
+        text("SELECT slice, dim, key1, key2, n, k FROM analytics_count WHERE n > 0")
     )
     return {tuple(r) for r in rows}
 
@@ -528,7 +570,9 @@ def test_it_exports_the_numbers_shown_and_audits_it(session: Session, data: Data
     exported = analytics.export(session=session, actor=data.institution_user,
                                 params={"origin": "GH"}, table="gender", fmt="csv")  # fmt: skip
     lines = exported.content.decode("utf-8-sig").splitlines()
-    assert lines == ["Gender,Members,Per cent", "Female,x,", "Male,< 5,", "Total,9,100.0"]
+    shown = view(session, data.institution_user, origin="GH").tables["gender"]
+    assert lines[0] == "Gender,Members,Per cent"
+    assert lines[1:] == [",".join(str(c) for c in row) for row in shown.export_rows()]
     assert exported.filename == "diaspora-gender-origin-GH.csv"
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "analytics.export")).one()
     assert event.entity_id == "gender" and event.details["filters"] == {"origin": "GH"}

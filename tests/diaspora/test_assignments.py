@@ -18,6 +18,7 @@ from diaspora.consent.service import set_consents
 from diaspora.db import new_session
 from diaspora.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from diaspora.members import service as members
+from diaspora.members.pseudonyms import for_request
 from diaspora.outbox.models import OutboxMessage
 from diaspora.placements import service as placements
 from diaspora.placements.models import PlacementRequest
@@ -499,7 +500,7 @@ def test_it_never_releases_an_erased_members_identity(session, world) -> None:
 
 
 def test_it_notifies_the_parties_of_each_assignment_move(session, world) -> None:
-    make_assignment(session, world, "completed")
+    first = make_assignment(session, world, "completed")
     assert _messages(session, "assignment.approved") == ["alice@example.org", "carol@example.org"]
     assert _messages(session, "assignment.accepted") == [
         "alice@example.org",
@@ -523,7 +524,17 @@ def test_it_notifies_the_parties_of_each_assignment_move(session, world) -> None
             OutboxMessage.to_address == "carol@example.org",
         )
     ).one()
-    assert world.alice_profile.pseudonym in to_carol and "Alice" not in to_carol
+    # The host is told the request's pseudonym, not the member's stable one (issue 11).
+    per_request = for_request(world.alice_profile.id, first.request_id)
+    assert per_request in to_carol and "Alice" not in to_carol
+    assert world.alice_profile.pseudonym not in to_carol
+    to_sam = session.exec(
+        select(OutboxMessage.body).where(
+            OutboxMessage.kind == "assignment.accepted",
+            OutboxMessage.to_address == "sam@example.org",
+        )
+    ).one()
+    assert world.alice_profile.pseudonym in to_sam
     assert "dave@example.org" not in _messages(session, "assignment.approved")
 
 

@@ -16,6 +16,7 @@ from diaspora.consent.service import set_consents
 from diaspora.db import new_session
 from diaspora.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from diaspora.members import service as members
+from diaspora.members.pseudonyms import for_request
 from diaspora.outbox.models import OutboxMessage
 from diaspora.placements import matching as app_matching
 from diaspora.placements import service as placements
@@ -451,7 +452,11 @@ def test_it_pseudonymises_the_institutions_shortlist(session, world) -> None:
     assert placements.get_shortlist(session=session, actor=world.carol, request_id=req.id) == []
     shortlisted(session, world, req, "shortlisted")
     rows = placements.get_shortlist(session=session, actor=world.carol, request_id=req.id)
-    assert [r.pseudonym for r in rows] == [world.alice_profile.pseudonym]
+    # The institution sees the request's pseudonym of the member, staff the stable one.
+    assert [r.pseudonym for r in rows] == [for_request(world.alice_profile.id, req.id)]
+    assert rows[0].pseudonym != world.alice_profile.pseudonym
+    staff_rows = placements.get_shortlist(session=session, actor=world.sam, request_id=req.id)
+    assert world.alice_profile.pseudonym in [r.pseudonym for r in staff_rows]
     assert rows[0].member_id == 0 and rows[0].explanation == {} and rows[0].languages == []
     with pytest.raises(NotFound):
         placements.get_shortlist(session=session, actor=world.dave, request_id=req.id)

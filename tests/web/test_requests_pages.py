@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from diaspora.consent.service import set_consents
+from diaspora.members.pseudonyms import for_request
 from diaspora.outbox.models import OutboxMessage
 from diaspora.placements.models import PlacementRequest, ShortlistEntry
 from diaspora.taxonomy.models import SkillConcept
@@ -390,7 +391,8 @@ def test_api_runs_the_request_workflow_with_versions(session, world, as_user) ->
     )
     assert r.json() == {"id": alice_entry["id"], "status": "shortlisted", "version": 2}
     institution_view = api(carol, "GET", f"/api/v1/requests/{rid}/shortlist").json()
-    assert [e["pseudonym"] for e in institution_view] == [world.alice_profile.pseudonym]
+    # The institution gets the request's pseudonym, never the stable one (issue 11).
+    assert [e["pseudonym"] for e in institution_view] == [for_request(world.alice_profile.id, rid)]
     assert institution_view[0]["member_id"] is None and institution_view[0]["explanation"] is None
     assert "alice" not in str(institution_view).lower()
     a = api(

@@ -16,7 +16,7 @@ router = APIRouter(prefix="/analytics", tags=["analytics"])
 @router.get("/dashboard")
 def dashboard(request: Request, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
     """Every table of the dashboard for the filters given as query parameters."""
-    view = analytics.dashboard(session=session, actor=user, params=dict(request.query_params))
+    view = analytics.dashboard(session=session, actor=user, params=request.query_params)
     return view.as_dict()
 
 
@@ -26,7 +26,7 @@ def export_table(
 ) -> Response:
     """One table as CSV or XLSX (`all.xlsx`: every table, one sheet each); audited."""
     exported = analytics.export(
-        session=session, actor=user, params=dict(request.query_params), table=table, fmt=fmt
+        session=session, actor=user, params=request.query_params, table=table, fmt=fmt
     )
     return Response(
         exported.content,

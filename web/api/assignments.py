@@ -27,7 +27,7 @@ def _public(
     session: Session, a: Assignment, user: User, *, with_identity: bool = False
 ) -> AssignmentPublic:
     out = AssignmentPublic.model_validate(a)
-    out.pseudonym = assignments.pseudonym_of(session, a)
+    out.pseudonym = assignments.pseudonym_of(session, a, user)
     out.allowed_transitions = [m.target for m in assignments.assignment_moves(session, a, user)]
     if with_identity:
         ident = assignments.member_identity(session=session, actor=user, assignment_id=a.id or 0)

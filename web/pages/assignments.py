@@ -37,7 +37,7 @@ def _list(request: Request, session: Session, user: User, **filters: Any) -> Res
         request,
         "assignments/list.html",
         {
-            "rows": assignments.describe(session, items),
+            "rows": assignments.describe(session, items, user),
             "base": _base(user),
             "statuses": ASSIGNMENT_STATES,
             "programmes": institutions.get_all_programmes(session=session),
@@ -65,7 +65,7 @@ def _detail(
         {
             "a": a,
             "req": req,
-            "row": assignments.describe(session, [a])[0],
+            "row": assignments.describe(session, [a], user)[0],
             "identity": assignments.member_identity(
                 session=session, actor=user, assignment_id=assignment_id
             ),

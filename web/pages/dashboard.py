@@ -45,7 +45,8 @@ MESSAGES = (
     N_("Mentoring"), N_("Knowledge transfer"), N_("Philanthropy"),
     N_("A member can be counted in several rows."),
     N_("Other (fewer than 5 each)"), N_("Country of origin"), N_("Programme"),
-    N_("Survey round"),
+    N_("Survey round"), N_("Fewer than 5 people match these filters; widen the filters."),
+    N_("Entries listed by fewer than 5 members are not shown."), N_("Message"),
 )  # fmt: skip
 
 
@@ -56,7 +57,7 @@ def _params(request: Request) -> dict[str, str]:
 def _page(request: Request, session: SessionDep, user: CurrentUser, template: str) -> Response:
     params = _params(request)
     try:
-        view = analytics.dashboard(session=session, actor=user, params=params)
+        view = analytics.dashboard(session=session, actor=user, params=request.query_params)
     except ValidationFailed as exc:
         session.rollback()
         context: dict[str, Any] = {
@@ -87,7 +88,7 @@ def export_table(
     table: str, fmt: str, request: Request, session: SessionDep, user: CurrentUser
 ) -> Response:
     exported = analytics.export(
-        session=session, actor=user, params=_params(request), table=table, fmt=fmt
+        session=session, actor=user, params=request.query_params, table=table, fmt=fmt
     )
     return Response(
         exported.content,

@@ -141,6 +141,7 @@ def _institution_detail(
             "assignments": assignments.describe(
                 session,
                 assignments.get_all_assignments(session=session, actor=user, request_id=req.id),
+                user,
             ),
             "taken": placements.positions_taken(session, req.id or 0),
             "events": placements.history(
@@ -341,6 +342,7 @@ def _staff_detail(
             "assignments": assignments.describe(
                 session,
                 assignments.get_all_assignments(session=session, actor=user, request_id=req.id),
+                user,
             ),
             "taken": placements.positions_taken(session, req.id or 0),
             "events": audit.history(session=session, entity="request", entity_id=req.id or 0),

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-04 18:36:49.146049
+Create Date: 2026-12-04 18:45:27.753356
 """
 
 from collections.abc import Sequence
@@ -51,6 +51,7 @@ def upgrade() -> None:
         sa.Column("key1", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("key2", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
         sa.Column("n", sa.Integer(), nullable=False),
+        sa.Column("k", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("slice", "dim", "key1", "key2", name=op.f("pk_analytics_count")),
     )
     op.create_table(
@@ -281,6 +282,7 @@ def upgrade() -> None:
         sa.Column("last_activity_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("erased_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("record_key", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["programme_id"],
             ["programme.id"],
