@@ -61,10 +61,11 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         "sessions",
-        "Sessions and sign-in attempts",
+        "Sessions, sign-in attempts, used links and tokens",
         30,
         1,
-        "Sessions that ended, and sign-in attempts, this long ago are deleted.",
+        "Sessions that ended, sign-in attempts, reset and confirmation links used or expired, "
+        "and access tokens revoked or expired, this long ago are deleted.",
     ),
     Kind(
         "audit_personal",
@@ -256,6 +257,29 @@ def _sent_mail(session: Session, days: int, now: datetime) -> list[Due]:
     ]
 
 
+def _spent_links(session: Session, cutoff: datetime, days: int) -> list[Due]:
+    """Reset and confirmation links, and access tokens, that can no longer be used: they
+    only say when someone asked for one, which is no longer needed."""
+    from diaspora.accounts.models import AccessToken, EmailVerification, PasswordReset
+
+    due: list[Due] = []
+    for model, used, what in (
+        (PasswordReset, PasswordReset.used_at, "reset link"),
+        (EmailVerification, EmailVerification.used_at, "confirmation link"),
+        (AccessToken, AccessToken.revoked_at, "access token"),
+    ):
+        ids = session.exec(
+            select(model.id)  # type: ignore[call-overload]
+            .where(or_(col(model.expires_at) < cutoff, col(used) < cutoff))
+            .order_by(col(model.id))
+        ).all()
+        due += [
+            Due("sessions", model.__tablename__, i or 0, f"{what} spent more than {days} days ago")
+            for i in ids
+        ]
+    return due
+
+
 def _sessions(session: Session, days: int, now: datetime) -> list[Due]:
     from diaspora.accounts.models import LoginAttempt, UserSession
 
@@ -273,13 +297,17 @@ def _sessions(session: Session, days: int, now: datetime) -> list[Due]:
     attempts = session.exec(
         select(LoginAttempt.id).where(col(LoginAttempt.at) < cutoff).order_by(col(LoginAttempt.id))
     ).all()
-    return [
-        Due("sessions", "user_session", sid or 0, f"ended more than {days} days ago")
-        for sid in ended
-    ] + [
-        Due("sessions", "login_attempt", aid or 0, f"sign-in attempt more than {days} days ago")
-        for aid in attempts
-    ]
+    return (
+        [
+            Due("sessions", "user_session", sid or 0, f"ended more than {days} days ago")
+            for sid in ended
+        ]
+        + [
+            Due("sessions", "login_attempt", aid or 0, f"sign-in attempt more than {days} days ago")
+            for aid in attempts
+        ]
+        + _spent_links(session, cutoff, days)
+    )
 
 
 def _personal(details: Any) -> bool:
@@ -344,8 +372,19 @@ def summary(due: Sequence[Due]) -> dict[str, int]:
 def purge(*, session: Session, actor: User | None, now: datetime | None = None) -> list[Due]:
     """Remove what `plan` lists: members through the erasure service, the rest deleted;
     each audited (actor None: the scheduled system run)."""
-    from diaspora.accounts.models import LoginAttempt, UserSession
+    from diaspora.accounts.models import (
+        AccessToken,
+        EmailVerification,
+        LoginAttempt,
+        PasswordReset,
+        UserSession,
+    )
     from diaspora.members import service as members
+
+    SPENT: dict[str, Any] = {
+        m.__tablename__: m  # type: ignore[misc]
+        for m in (AccessToken, EmailVerification, PasswordReset)
+    }
     from diaspora.outbox.models import OutboxMessage
     from diaspora.responses.attachments import delete_for_response
     from diaspora.responses.models import Response
@@ -365,6 +404,9 @@ def purge(*, session: Session, actor: User | None, now: datetime | None = None) 
             session.exec(delete(UserSession).where(col(UserSession.id) == item.entity_id))  # type: ignore[call-overload]
         elif item.entity == "login_attempt":
             session.exec(delete(LoginAttempt).where(col(LoginAttempt.id) == item.entity_id))  # type: ignore[call-overload]
+        elif item.entity in SPENT:
+            model = SPENT[item.entity]
+            session.exec(delete(model).where(col(model.id) == item.entity_id))  # type: ignore[call-overload, attr-defined]
         elif item.entity == "audit_event":
             event = session.get(AuditEvent, item.entity_id)
             if event is not None:

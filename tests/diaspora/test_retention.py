@@ -7,7 +7,14 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from diaspora.accounts.models import LoginAttempt, User, UserSession
+from diaspora.accounts.models import (
+    AccessToken,
+    EmailVerification,
+    LoginAttempt,
+    PasswordReset,
+    User,
+    UserSession,
+)
 from diaspora.audit.models import AuditEvent
 from diaspora.audit.service import record
 from diaspora.common import utcnow
@@ -46,7 +53,18 @@ def age(session, world) -> dict:  # type: ignore[no-untyped-def]
         created_at=old,
     )
     attempt = LoginAttempt(email="someone@example.org", address="10.1.1.1", at=old)
-    session.add_all([sent, queued, fresh, ended, attempt])
+    reset = PasswordReset(user_id=world.sam.id, expires_at=now - timedelta(days=35))
+    live_reset = PasswordReset(user_id=world.sam.id, expires_at=now + timedelta(hours=1))
+    confirm = EmailVerification(
+        user_id=world.bob.id, expires_at=now + timedelta(days=1), used_at=old
+    )
+    token = AccessToken(token_hash="b" * 64, user_id=world.sam.id, revoked_at=old, expires_at=now)
+    live_token = AccessToken(
+        token_hash="c" * 64, user_id=world.sam.id, expires_at=now + timedelta(days=9)
+    )
+    session.add_all(
+        [sent, queued, fresh, ended, attempt, reset, live_reset, confirm, token, live_token]
+    )
     event = record(
         session=session,
         actor=None,
@@ -58,7 +76,9 @@ def age(session, world) -> dict:  # type: ignore[no-untyped-def]
     event.at = now - timedelta(days=400)
     session.commit()
     return {"draft": draft.id, "sent": sent.id, "queued": queued.id, "fresh": fresh.id,
-            "session": ended.id, "attempt": attempt.id, "event": event.id}  # fmt: skip
+            "session": ended.id, "attempt": attempt.id, "event": event.id,
+            "reset": reset.id, "live_reset": live_reset.id, "confirm": confirm.id,
+            "token": token.id, "live_token": live_token.id}  # fmt: skip
 
 
 def test_the_defaults_are_stored_only_when_changed_and_bad_input_changes_nothing(
@@ -98,6 +118,9 @@ def test_the_dry_run_lists_what_would_go_and_why_and_changes_nothing(session, wo
         ("sent_mail", "outbox_message", ids["sent"]),
         ("sessions", "user_session", ids["session"]),
         ("sessions", "login_attempt", ids["attempt"]),
+        ("sessions", "password_reset", ids["reset"]),
+        ("sessions", "email_verification", ids["confirm"]),
+        ("sessions", "access_token", ids["token"]),
         ("audit_personal", "audit_event", ids["event"]),
     }
     (member,) = [d for d in due if d.entity == "member"]
@@ -113,7 +136,7 @@ def test_the_dry_run_lists_what_would_go_and_why_and_changes_nothing(session, wo
 def test_the_purge_erases_through_the_erasure_service_and_audits(session, world) -> None:
     ids = age(session, world)
     done = retention.purge(session=session, actor=world.ada)
-    assert len(done) == 6
+    assert len(done) == 9
     session.expire_all()
     alice = session.get(MemberProfile, world.alice_profile.id)
     assert alice.erased_at is not None
@@ -125,6 +148,12 @@ def test_the_purge_erases_through_the_erasure_service_and_audits(session, world)
     assert session.get(OutboxMessage, ids["fresh"]) is not None
     assert session.get(UserSession, ids["session"]) is None
     assert session.get(LoginAttempt, ids["attempt"]) is None
+    # Spent links and tokens go; those still usable stay.
+    assert session.get(PasswordReset, ids["reset"]) is None
+    assert session.get(EmailVerification, ids["confirm"]) is None
+    assert session.get(AccessToken, ids["token"]) is None
+    assert session.get(PasswordReset, ids["live_reset"]) is not None
+    assert session.get(AccessToken, ids["live_token"]) is not None
     event = session.get(AuditEvent, ids["event"])
     assert event.details == {"email": "[removed]", "count": 2, "redacted": True}
     erased = session.exec(
@@ -135,7 +164,7 @@ def test_the_purge_erases_through_the_erasure_service_and_audits(session, world)
     ).one()
     assert erased.details["reason"] == "retention" and erased.actor_role == "system"
     purged = session.exec(select(AuditEvent).where(AuditEvent.action == "retention.purge")).all()
-    assert len(purged) == 5
+    assert len(purged) == 8  # one per record but the member (member.erase says it)
     (run,) = session.exec(select(AuditEvent).where(AuditEvent.action == "retention.run"))
     assert run.details["removed"]["inactive_members"] == 1 and run.actor_id == world.ada.id
     assert retention.plan(session=session, actor=world.ada) == []  # nothing left to do
