@@ -155,14 +155,15 @@ REGISTERED = (
 )
 
 
-def _key(value: str) -> str:
+def rate_key(value: str) -> str:
+    """What a rate bucket stores for an address or an email (erasure deletes by it)."""
     return token_hash("rate:" + value)
 
 
 def _over_limit(session: Session, bucket: str, key: str, limit: int, minutes: int = 60) -> bool:
     """Count an action in a rate bucket shared by every app process; True when over."""
     since = utcnow() - timedelta(minutes=minutes)
-    hashed = _key(key)
+    hashed = rate_key(key)
     n = int(
         session.exec(
             select(func.count())

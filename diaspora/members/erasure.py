@@ -171,8 +171,10 @@ def remove_traces(session: Session, who: Identity) -> None:
         EmailVerification,
         LoginAttempt,
         PasswordReset,
+        RateEvent,
         UserSession,
     )
+    from diaspora.accounts.service import normalise_email, rate_key
     from diaspora.assignments.models import Assignment
     from diaspora.outbox.models import OutboxMessage
     from diaspora.placements.models import ShortlistEntry
@@ -207,6 +209,16 @@ def remove_traces(session: Session, who: Identity) -> None:
         session.exec(
             delete(LoginAttempt).where(
                 func.lower(LoginAttempt.email).in_(sorted(e.lower() for e in who.emails))
+            )
+        )  # type: ignore[call-overload]
+    if who.emails:
+        # Rate-limit events are keyed on a plain hash of the email (register, forgot
+        # password): anyone with the table can test an address against it, so it names them.
+        session.exec(
+            delete(RateEvent).where(
+                col(RateEvent.key_hash).in_(
+                    sorted(rate_key(normalise_email(e)) for e in who.emails)
+                )
             )
         )  # type: ignore[call-overload]
     if who.user_id is not None:

@@ -1,0 +1,47 @@
+"""A second attacker run against the merged platform (issue 11): what it broke, replayed.
+
+Each test is one defect found by attacking `diaspora demo` over HTTP; it failed before the
+fix named in its docstring."""
+
+from __future__ import annotations
+
+import hashlib
+
+from fastapi.testclient import TestClient
+from sqlmodel import select
+
+from diaspora.accounts.models import RateEvent
+from tests.factories import csrf
+
+
+def _from(app, address: str) -> TestClient:  # type: ignore[no-untyped-def]
+    return TestClient(app, client=(address, 50000))
+
+
+def _rate_rows(session, email: str) -> int:  # type: ignore[no-untyped-def]
+    # What an attacker holding the table computes to test whether an address was here.
+    digest = hashlib.sha256(("rate:" + email).encode()).hexdigest()
+    session.expire_all()
+    return len(session.exec(select(RateEvent).where(RateEvent.key_hash == digest)).all())
+
+
+def test_erasure_removes_the_rate_events_keyed_on_the_email(app, as_user, session, world) -> None:
+    """rate_event keeps a plain SHA-256 of each email that registered or asked for a reset:
+    after erasure anyone with the table could still confirm the member's address."""
+    email = "alice@example.org"
+    anon = _from(app, "10.1.2.3")
+    anon.post(
+        "/forgot-password",
+        data={"email": email.upper(), "csrf_token": csrf(anon, "/forgot-password")},
+    )
+    anon.post("/api/v1/register", json={"email": f" {email} ", "password": "a fine passphrase 7"})
+    assert _rate_rows(session, email) == 2, "the test must start with a trace to find"
+
+    alice = as_user(world.alice)
+    erased = alice.post(
+        "/me/erase",
+        data={"confirm": "ERASE", "csrf_token": csrf(alice, "/me/erase")},
+        follow_redirects=False,
+    )
+    assert erased.status_code == 303
+    assert _rate_rows(session, email) == 0
