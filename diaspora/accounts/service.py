@@ -827,10 +827,37 @@ def change_password(
     current_password: str,
     new_password: str,
     keep_session: str | None = None,
+    address: str = "",
+    max_failures: int = 5,
+    address_max_failures: int = 20,
+    account_max_failures: int = 50,
+    window_minutes: int = 15,
+    max_delay_seconds: int = 900,
 ) -> User:
-    """Self-service change: the current password, then `set_password`."""
+    """Self-service change: the current password, then `set_password`.
+
+    A wrong current password counts as a failed sign-in and the sign-in delays apply, or
+    whoever holds a session cookie (a shared computer) could guess the password here
+    without limit and then lock its owner out by changing it."""
     user = get(session=session, user_id=actor.id or 0)
+    address = address[:64]
+    wait = login_delay(
+        session=session,
+        email=user.email,
+        address=address,
+        max_failures=max_failures,
+        address_max_failures=address_max_failures,
+        account_max_failures=account_max_failures,
+        window_minutes=window_minutes,
+        max_delay_seconds=max_delay_seconds,
+    )
+    if wait:
+        raise RateLimited(
+            f"Too many wrong passwords from your network. Try again in {wait} seconds."
+        )
     if not passwords.verify_password(current_password, user.password_hash):
+        session.add(LoginAttempt(email=user.email, address=address, success=False))
+        session.commit()
         raise ValidationFailed({"current_password": "this is not your current password"})
     if new_password == current_password:
         raise ValidationFailed({"password": "must differ from the current password"})

@@ -45,3 +45,41 @@ def test_erasure_removes_the_rate_events_keyed_on_the_email(app, as_user, sessio
     )
     assert erased.status_code == 303
     assert _rate_rows(session, email) == 0
+
+
+def test_password_change_does_not_let_a_session_holder_guess_the_password(
+    app, session, world
+) -> None:
+    """/account/password checked the current password with no limit: whoever holds a
+    signed-in browser could guess it there, outside every sign-in delay."""
+    from tests.factories import PASSWORD, sign_in
+
+    thief = _from(app, "10.7.7.7")
+    sign_in(app, thief, world.alice)
+    token = csrf(thief, "/account")
+
+    def change(current: str) -> int:
+        return thief.post(
+            "/account/password",
+            data={
+                "current_password": current,
+                "password": "another fine passphrase",
+                "password_again": "another fine passphrase",
+                "csrf_token": token,
+            },
+            follow_redirects=False,
+        ).status_code
+
+    codes = [change(f"guess number {i}") for i in range(8)]
+    assert codes[:5] == [422] * 5
+    assert set(codes[5:]) == {429}
+    # Even the right password waits now, from this address...
+    assert change(PASSWORD) == 429
+    # ...while the owner signing in from elsewhere is not slowed.
+    owner = _from(app, "10.8.8.8")
+    signed_in = owner.post(
+        "/login",
+        data={"email": world.alice.email, "password": PASSWORD, "csrf_token": csrf(owner)},
+        follow_redirects=False,
+    )
+    assert signed_in.status_code == 303
