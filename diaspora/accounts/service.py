@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Sequence
 from datetime import UTC, timedelta
@@ -155,6 +156,24 @@ REGISTERED = (
 )
 
 
+def address_bucket(address: str) -> str:
+    """The client address as the delays and rate limits count it.
+
+    An IPv6 address counts as its /64 network: one end site is routinely given a whole
+    /64 (2**64 addresses), so counting single IPv6 addresses would give an attacker on one
+    connection as many fresh tries as they like. IPv4-mapped IPv6 counts as the IPv4."""
+    text = address.strip()[:64]
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return text
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network(f"{ip}/64", strict=False))
+    return text
+
+
 def rate_key(value: str) -> str:
     """What a rate bucket stores for an address or an email (erasure deletes by it)."""
     return token_hash("rate:" + value)
@@ -205,6 +224,7 @@ def register_member(
         errors["password"] = problem
     if errors:
         raise ValidationFailed(errors)
+    address = address_bucket(address)
     if address and _over_limit(session, "register.address", address, per_address_hour):
         session.commit()
         raise RateLimited("Too many registrations from your network. Try again in an hour.")
@@ -434,7 +454,7 @@ def authenticate(
 ) -> User:
     """Check credentials; repeated failures delay this address (never lock the account)."""
     email = normalise_email(email)[:320]
-    address = address[:64]
+    address = address_bucket(address)
     wait = login_delay(
         session=session,
         email=email,
@@ -725,6 +745,7 @@ def request_password_reset(
     A new link closes every earlier one of the account. Limited per address (RateLimited)
     and per email (silently: the answer must not depend on the email)."""
     email = normalise_email(email)[:320]
+    address = address_bucket(address)
     if address and _over_limit(session, "forgot.address", address, per_address_hour):
         session.commit()
         raise RateLimited("Too many reset requests from your network. Try again in an hour.")
@@ -840,7 +861,7 @@ def change_password(
     whoever holds a session cookie (a shared computer) could guess the password here
     without limit and then lock its owner out by changing it."""
     user = get(session=session, user_id=actor.id or 0)
-    address = address[:64]
+    address = address_bucket(address)
     wait = login_delay(
         session=session,
         email=user.email,

@@ -83,3 +83,45 @@ def test_password_change_does_not_let_a_session_holder_guess_the_password(
         follow_redirects=False,
     )
     assert signed_in.status_code == 303
+
+
+def test_one_ipv6_network_is_one_address_for_the_sign_in_delay(app, session, world) -> None:
+    """Delays and rate limits counted single addresses: a client given an IPv6 /64 (the
+    usual end-site allocation) had 2**64 fresh addresses, so no delay ever applied."""
+
+    def login(n: int, password: str) -> int:
+        client = _from(app, f"2001:db8:42:7::{n:x}")
+        return client.post(
+            "/login",
+            data={"email": world.bob.email, "password": password, "csrf_token": csrf(client)},
+            follow_redirects=False,
+        ).status_code
+
+    codes = [login(n, f"guess {n}") for n in range(1, 9)]
+    assert codes[:5] == [400] * 5 and set(codes[5:]) == {429}
+    # Another network (the owner's) is not slowed.
+    owner = _from(app, "2001:db8:99:1::5")
+    from tests.factories import PASSWORD
+
+    ok = owner.post(
+        "/login",
+        data={"email": world.bob.email, "password": PASSWORD, "csrf_token": csrf(owner)},
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303
+
+
+def test_one_ipv6_network_is_one_address_for_forgot_password(app, settings, session, world) -> None:
+    def forgot(n: int) -> int:
+        client = _from(app, f"2001:db8:42:8:{n:x}::1")
+        return client.post(
+            "/forgot-password",
+            data={
+                "email": f"someone{n}@example.org",
+                "csrf_token": csrf(client, "/forgot-password"),
+            },
+        ).status_code
+
+    limit = settings.forgot_per_address_hour
+    codes = [forgot(n) for n in range(1, limit + 3)]
+    assert codes[:limit] == [200] * limit and set(codes[limit:]) == {429}
