@@ -125,3 +125,42 @@ def test_one_ipv6_network_is_one_address_for_forgot_password(app, settings, sess
     limit = settings.forgot_per_address_hour
     codes = [forgot(n) for n in range(1, limit + 3)]
     assert codes[:limit] == [200] * limit and set(codes[limit:]) == {429}
+
+
+def test_erasure_finds_a_name_with_accents_or_in_arabic_script_in_json_columns(
+    as_user, session, world
+) -> None:
+    """JSON columns are stored with non-ASCII characters escaped (\\u00eb), so the search
+    for the member's name in JSON text missed every name that is not plain ASCII (most
+    names in a diaspora: Zoë, Ångström, عائشة) and erasure left them there."""
+    from diaspora.audit.models import AuditEvent
+    from diaspora.audit.service import record
+    from diaspora.members import service as members
+
+    first, last = "Zoë", "عائشة"
+    members.update_profile(
+        session=session,
+        actor=world.alice,
+        member_id=world.alice_profile.id or 0,
+        data={"first_name": first, "last_name": last},
+    )
+    # A row elsewhere that mentions her by full name (a note, an answer, a detail).
+    record(
+        session=session,
+        actor=world.sam,
+        action="test.note",
+        entity="member",
+        details={"note": f"Called {first} {last} about the visa"},
+    )
+    session.commit()
+
+    alice = as_user(world.alice)
+    erased = alice.post(
+        "/me/erase",
+        data={"confirm": "ERASE", "csrf_token": csrf(alice, "/me/erase")},
+        follow_redirects=False,
+    )
+    assert erased.status_code == 303
+    session.expire_all()
+    note = session.exec(select(AuditEvent).where(AuditEvent.action == "test.note")).one()
+    assert first not in str(note.details) and last not in str(note.details), note.details
