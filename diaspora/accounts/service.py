@@ -179,7 +179,7 @@ def rate_key(value: str) -> str:
     return token_hash("rate:" + value)
 
 
-def _over_limit(session: Session, bucket: str, key: str, limit: int, minutes: int = 60) -> bool:
+def over_limit(session: Session, bucket: str, key: str, limit: int, minutes: int = 60) -> bool:
     """Count an action in a rate bucket shared by every app process; True when over."""
     since = utcnow() - timedelta(minutes=minutes)
     hashed = rate_key(key)
@@ -225,10 +225,10 @@ def register_member(
     if errors:
         raise ValidationFailed(errors)
     address = address_bucket(address)
-    if address and _over_limit(session, "register.address", address, per_address_hour):
+    if address and over_limit(session, "register.address", address, per_address_hour):
         session.commit()
         raise RateLimited("Too many registrations from your network. Try again in an hour.")
-    if _over_limit(session, "register.email", email, per_email_hour):
+    if over_limit(session, "register.email", email, per_email_hour):
         # Answered as if sent: a limit per email must not tell whether the email exists.
         passwords.hash_password(password)
         session.commit()
@@ -307,7 +307,7 @@ def resend_verification(*, session: Session, actor: User, base_url: str) -> None
     """A new verification link for the signed-in account (replaces the earlier ones)."""
     if actor.email_verified_at is not None:
         raise Conflict("Your email address is already confirmed.")
-    if _over_limit(session, "verify.resend", str(actor.id), 3):
+    if over_limit(session, "verify.resend", str(actor.id), 3):
         session.commit()
         raise RateLimited("We sent several links in the last hour. Check your mail first.")
     user = get(session=session, user_id=actor.id or 0)
@@ -746,10 +746,10 @@ def request_password_reset(
     and per email (silently: the answer must not depend on the email)."""
     email = normalise_email(email)[:320]
     address = address_bucket(address)
-    if address and _over_limit(session, "forgot.address", address, per_address_hour):
+    if address and over_limit(session, "forgot.address", address, per_address_hour):
         session.commit()
         raise RateLimited("Too many reset requests from your network. Try again in an hour.")
-    if _over_limit(session, "forgot.email", email, per_email_hour):
+    if over_limit(session, "forgot.email", email, per_email_hour):
         session.commit()
         return
     user = get_by_email(session=session, email=email)

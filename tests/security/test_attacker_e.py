@@ -164,3 +164,29 @@ def test_erasure_finds_a_name_with_accents_or_in_arabic_script_in_json_columns(
     session.expire_all()
     note = session.exec(select(AuditEvent).where(AuditEvent.action == "test.note")).one()
     assert first not in str(note.details) and last not in str(note.details), note.details
+
+
+def test_resume_links_cannot_flood_an_inbox(app, as_user, session, world) -> None:
+    """Anyone may register someone else's address (the account stays unconfirmed but can
+    sign in) and then ask for "continue on another device" links without limit: every
+    request mailed that address."""
+    from diaspora.accounts import service as accounts
+    from diaspora.outbox.models import OutboxMessage
+    from tests.survey_factories import builtin
+
+    builtin(session)
+    accounts.register_member(
+        session=session, email="victim@example.org", password="a fine passphrase"
+    )
+    squatter = as_user(accounts.get_by_email(session=session, email="victim@example.org"))
+    token = csrf(squatter, "/survey")
+
+    def post(path: str) -> int:
+        return squatter.post(path, data={"csrf_token": token}, follow_redirects=False).status_code
+
+    assert post("/survey/start") == 303
+    codes = [post("/survey/resume-link") for _ in range(12)]
+    assert codes[:5] == [303] * 5 and set(codes[5:]) == {429}
+    session.expire_all()
+    sent = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "survey.resume")).all()
+    assert len(sent) == 5
