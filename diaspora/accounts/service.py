@@ -35,6 +35,8 @@ from diaspora.errors import (
 )
 from diaspora.outbox.service import SECRET, enqueue
 
+# C0/C1 control characters and the bidirectional overrides/isolates.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 WRONG_CREDENTIALS = "Wrong email or password."
 RESET_HOURS = 2
@@ -606,6 +608,16 @@ def issue_token(*, session: Session, user: User, name: str = "cli", days: int | 
     name = name.strip()
     if not name or len(name) > 100:
         raise ValidationFailed({"name": "give the token a name of 1 to 100 characters"})
+    if _CONTROL.search(name):
+        # Names are printed in lists and in the operator's terminal (`diaspora users
+        # tokens`): a line break, escape sequence or direction override there would let
+        # the owner forge or hide lines ("revoked") in what an admin reads.
+        raise ValidationFailed(
+            {
+                "name": "use letters, digits and punctuation only (no line breaks or control "
+                "characters)"
+            }
+        )
     if days is not None and not 1 <= days <= 3650:
         raise ValidationFailed({"days": "expected a number of days from 1 to 3650"})
     token = "dpat_" + new_token()

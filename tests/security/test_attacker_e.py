@@ -190,3 +190,43 @@ def test_resume_links_cannot_flood_an_inbox(app, as_user, session, world) -> Non
     session.expire_all()
     sent = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "survey.resume")).all()
     assert len(sent) == 5
+
+
+def test_a_token_name_cannot_forge_or_break_the_operators_listing(
+    app, session, world, tmp_path, monkeypatch
+) -> None:
+    """Token names took any character: a line break (or an escape sequence, or a
+    direction override) forged a "revoked" line in `diaspora users tokens`, and a name like
+    "[/b]" made that command crash on Rich markup, hiding the owner's tokens from admins."""
+    from typer.testing import CliRunner
+
+    from diaspora.accounts import service as accounts
+    from diaspora.cli import app as cli
+    from diaspora.config import get_settings
+    from diaspora.db import make_engine, new_session
+    from diaspora.migrate import upgrade
+    from tests.factories import make_user, sign_in
+
+    client = _from(app, "10.5.5.5")
+    sign_in(app, client, world.alice)
+    token = csrf(client, "/account")
+    for name in ("laptop\n   99  old one    revoked ", "esc\x1b[2Jape", "rev\u202edekover"):
+        answer = client.post(
+            "/account/tokens", data={"name": name, "days": "30", "csrf_token": token}
+        )
+        assert answer.status_code == 422 and "dpat_" not in answer.text, name
+
+    db = tmp_path / "cli.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{db}")
+    get_settings.cache_clear()
+    try:
+        engine = make_engine(f"sqlite:///{db}")
+        upgrade(engine)
+        with new_session(engine) as s:
+            ops = make_user(s, "ops@example.org", "staff")
+            accounts.issue_token(session=s, user=ops, name="[/b] ci [bold]")
+        listed = CliRunner().invoke(cli, ["users", "tokens", "ops@example.org"])
+        assert listed.exit_code == 0, listed.output
+        assert "[/b] ci [bold]" in listed.output
+    finally:
+        get_settings.cache_clear()
