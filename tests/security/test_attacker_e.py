@@ -230,3 +230,34 @@ def test_a_token_name_cannot_forge_or_break_the_operators_listing(
         assert "[/b] ci [bold]" in listed.output
     finally:
         get_settings.cache_clear()
+
+
+def test_a_decimal_answer_that_overflows_to_infinity_is_refused(client, session, world) -> None:
+    """A decimal answer like "1e999" passed validation as float('inf'): JSON cannot hold
+    it, so PostgreSQL answered a 500 (and SQLite stored a value no JSON reader accepts)."""
+    from diaspora.accounts import service as accounts
+    from diaspora.responses import service
+    from diaspora.responses.models import Response
+    from tests.surveys.forms import xlsform
+
+    form = xlsform(
+        [["type", "name", "label", "required"], ["decimal", "amount", "Amount", "yes"]],
+        settings=[["form_id", "title"], ["money", "Money"]],
+    )
+    version = service.create_from_xlsform(
+        session=session, actor=world.sam, data=form, filename="money.xlsx"
+    )
+    service.publish(session=session, actor=world.sam, slug="money", number=version.number)
+    headers = {"Authorization": "Bearer " + accounts.issue_token(session=session, user=world.sam)}
+    for amount in ("1e999", "-1E+400", "1e999999"):
+        answer = client.post(
+            "/api/v1/surveys/money/responses", json={"answers": {"amount": amount}}, headers=headers
+        )
+        assert answer.status_code == 422, answer.text
+        assert "amount" in answer.json()["errors"]
+    ok = client.post(
+        "/api/v1/surveys/money/responses", json={"answers": {"amount": "1.5e3"}}, headers=headers
+    )
+    assert ok.status_code == 201, ok.text
+    session.expire_all()
+    assert [r.answers.get("amount") for r in session.exec(select(Response)).all()] == [1500.0]
