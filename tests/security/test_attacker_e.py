@@ -261,3 +261,17 @@ def test_a_decimal_answer_that_overflows_to_infinity_is_refused(client, session,
     assert ok.status_code == 201, ok.text
     session.expire_all()
     assert [r.answers.get("amount") for r in session.exec(select(Response)).all()] == [1500.0]
+
+
+def test_site_names_words_with_digits_and_repeated_characters_are_refused(app) -> None:
+    """ "diaspora2026", "Password123!" and "aaaaaaaaaaaa" were accepted: the common list
+    holds neither this site's name nor common words dressed with digits and symbols."""
+    for weak in ("diaspora2026", "Diaspora!2027", "Password123!", "iloveyou2026", "aaaaaaaaaaaa"):
+        answer = TestClient(app, client=("10.9.0.1", 1)).post(
+            "/api/v1/register", json={"email": "new@example.org", "password": weak}
+        )
+        assert answer.status_code == 422 and "password" in answer.json()["errors"], weak
+    fine = TestClient(app, client=("10.9.0.2", 1)).post(
+        "/api/v1/register", json={"email": "new@example.org", "password": "2001-Lagos-river"}
+    )
+    assert fine.status_code == 202
