@@ -135,6 +135,7 @@ def users_tokens(email: str) -> None:
             out.print(
                 f"{t.id:>6}  {t.name:24}  {state:8}  expires {expires}  last used {used}",
                 highlight=False,
+                markup=False,  # names are the owner's text: "[" is not a style here
             )
 
 
@@ -145,7 +146,7 @@ def users_revoke_token(token_id: int = typer.Argument(..., min=1, max=2**63 - 1)
 
     with session_scope(make_engine(_settings().resolved_database_url)) as session:
         tok = accounts.revoke_token(session=session, actor=None, token_id=token_id)
-    out.print(f"token {tok.id} ({tok.name}) revoked")
+    out.print(f"token {tok.id} ({tok.name}) revoked", markup=False, highlight=False)
 
 
 outbox_app = typer.Typer(help="Outgoing messages.", no_args_is_help=True)

@@ -13,6 +13,7 @@ is compiled once into a plan of closures (cached) so validating many rows is che
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -214,7 +215,11 @@ def _decimal(raw: Any) -> float | None:
         return None
     if not _DECIMAL.match(text):
         raise CoercionError("decimal", raw)
-    return float(text)
+    number = float(text)
+    if not math.isfinite(number):
+        # "1e999" overflows to infinity, which JSON cannot hold (PostgreSQL refuses it).
+        raise CoercionError("decimal", raw)
+    return number
 
 
 def _date(raw: Any) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Sequence
 from datetime import UTC, timedelta
@@ -34,6 +35,8 @@ from diaspora.errors import (
 )
 from diaspora.outbox.service import SECRET, enqueue
 
+# C0/C1 control characters and the bidirectional overrides/isolates.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 WRONG_CREDENTIALS = "Wrong email or password."
 RESET_HOURS = 2
@@ -155,14 +158,33 @@ REGISTERED = (
 )
 
 
-def _key(value: str) -> str:
+def address_bucket(address: str) -> str:
+    """The client address as the delays and rate limits count it.
+
+    An IPv6 address counts as its /64 network: one end site is routinely given a whole
+    /64 (2**64 addresses), so counting single IPv6 addresses would give an attacker on one
+    connection as many fresh tries as they like. IPv4-mapped IPv6 counts as the IPv4."""
+    text = address.strip()[:64]
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return text
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network(f"{ip}/64", strict=False))
+    return text
+
+
+def rate_key(value: str) -> str:
+    """What a rate bucket stores for an address or an email (erasure deletes by it)."""
     return token_hash("rate:" + value)
 
 
-def _over_limit(session: Session, bucket: str, key: str, limit: int, minutes: int = 60) -> bool:
+def over_limit(session: Session, bucket: str, key: str, limit: int, minutes: int = 60) -> bool:
     """Count an action in a rate bucket shared by every app process; True when over."""
     since = utcnow() - timedelta(minutes=minutes)
-    hashed = _key(key)
+    hashed = rate_key(key)
     n = int(
         session.exec(
             select(func.count())
@@ -204,10 +226,11 @@ def register_member(
         errors["password"] = problem
     if errors:
         raise ValidationFailed(errors)
-    if address and _over_limit(session, "register.address", address, per_address_hour):
+    address = address_bucket(address)
+    if address and over_limit(session, "register.address", address, per_address_hour):
         session.commit()
         raise RateLimited("Too many registrations from your network. Try again in an hour.")
-    if _over_limit(session, "register.email", email, per_email_hour):
+    if over_limit(session, "register.email", email, per_email_hour):
         # Answered as if sent: a limit per email must not tell whether the email exists.
         passwords.hash_password(password)
         session.commit()
@@ -286,7 +309,7 @@ def resend_verification(*, session: Session, actor: User, base_url: str) -> None
     """A new verification link for the signed-in account (replaces the earlier ones)."""
     if actor.email_verified_at is not None:
         raise Conflict("Your email address is already confirmed.")
-    if _over_limit(session, "verify.resend", str(actor.id), 3):
+    if over_limit(session, "verify.resend", str(actor.id), 3):
         session.commit()
         raise RateLimited("We sent several links in the last hour. Check your mail first.")
     user = get(session=session, user_id=actor.id or 0)
@@ -433,7 +456,7 @@ def authenticate(
 ) -> User:
     """Check credentials; repeated failures delay this address (never lock the account)."""
     email = normalise_email(email)[:320]
-    address = address[:64]
+    address = address_bucket(address)
     wait = login_delay(
         session=session,
         email=email,
@@ -585,6 +608,16 @@ def issue_token(*, session: Session, user: User, name: str = "cli", days: int | 
     name = name.strip()
     if not name or len(name) > 100:
         raise ValidationFailed({"name": "give the token a name of 1 to 100 characters"})
+    if _CONTROL.search(name):
+        # Names are printed in lists and in the operator's terminal (`diaspora users
+        # tokens`): a line break, escape sequence or direction override there would let
+        # the owner forge or hide lines ("revoked") in what an admin reads.
+        raise ValidationFailed(
+            {
+                "name": "use letters, digits and punctuation only (no line breaks or control "
+                "characters)"
+            }
+        )
     if days is not None and not 1 <= days <= 3650:
         raise ValidationFailed({"days": "expected a number of days from 1 to 3650"})
     token = "dpat_" + new_token()
@@ -724,10 +757,11 @@ def request_password_reset(
     A new link closes every earlier one of the account. Limited per address (RateLimited)
     and per email (silently: the answer must not depend on the email)."""
     email = normalise_email(email)[:320]
-    if address and _over_limit(session, "forgot.address", address, per_address_hour):
+    address = address_bucket(address)
+    if address and over_limit(session, "forgot.address", address, per_address_hour):
         session.commit()
         raise RateLimited("Too many reset requests from your network. Try again in an hour.")
-    if _over_limit(session, "forgot.email", email, per_email_hour):
+    if over_limit(session, "forgot.email", email, per_email_hour):
         session.commit()
         return
     user = get_by_email(session=session, email=email)
@@ -826,10 +860,37 @@ def change_password(
     current_password: str,
     new_password: str,
     keep_session: str | None = None,
+    address: str = "",
+    max_failures: int = 5,
+    address_max_failures: int = 20,
+    account_max_failures: int = 50,
+    window_minutes: int = 15,
+    max_delay_seconds: int = 900,
 ) -> User:
-    """Self-service change: the current password, then `set_password`."""
+    """Self-service change: the current password, then `set_password`.
+
+    A wrong current password counts as a failed sign-in and the sign-in delays apply, or
+    whoever holds a session cookie (a shared computer) could guess the password here
+    without limit and then lock its owner out by changing it."""
     user = get(session=session, user_id=actor.id or 0)
+    address = address_bucket(address)
+    wait = login_delay(
+        session=session,
+        email=user.email,
+        address=address,
+        max_failures=max_failures,
+        address_max_failures=address_max_failures,
+        account_max_failures=account_max_failures,
+        window_minutes=window_minutes,
+        max_delay_seconds=max_delay_seconds,
+    )
+    if wait:
+        raise RateLimited(
+            f"Too many wrong passwords from your network. Try again in {wait} seconds."
+        )
     if not passwords.verify_password(current_password, user.password_hash):
+        session.add(LoginAttempt(email=user.email, address=address, success=False))
+        session.commit()
         raise ValidationFailed({"current_password": "this is not your current password"})
     if new_password == current_password:
         raise ValidationFailed({"password": "must differ from the current password"})

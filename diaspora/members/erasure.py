@@ -13,6 +13,7 @@ Identity is collected before anything is blanked, then removed in two passes:
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -130,6 +131,14 @@ def _text_columns(table: Any) -> list[Any]:
     return out
 
 
+def _json_spelling(needle: str) -> str:
+    """`needle` as it appears inside stored JSON text (the serializer escapes non-ASCII),
+    lower-cased as the SQL side lower-cases the stored text (ASCII letters only; hex
+    digits of escapes are already lower case)."""
+    escaped = json.dumps(needle)[1:-1]
+    return re.sub(r"[A-Z]", lambda m: m.group().lower(), escaped)
+
+
 def sweep(session: Session, who: Identity) -> int:
     """Replace the member's strong identifiers (and, in the rows found, their single names)
     in every text and JSON column of every table; returns how many rows changed."""
@@ -148,8 +157,17 @@ def sweep(session: Session, who: Identity) -> int:
         keys = list(table.primary_key.columns)
         conditions: list[Any] = []
         for column in columns:
-            text = cast(column, Text) if _is_json(column) else column
-            conditions.extend(func.lower(text).like(f"%{needle.lower()}%") for needle in strong)
+            if _is_json(column):
+                text = cast(column, Text)
+                # JSON is stored with non-ASCII escaped ("Zo\u00eb"): search that spelling
+                # too, or no name outside plain ASCII would ever be found there.
+                forms = {n.lower() for n in strong} | {_json_spelling(n) for n in strong}
+            else:
+                text, forms = column, {n.lower() for n in strong}
+            # autoescape: a backslash (in escapes), "%" or "_" is matched literally everywhere.
+            conditions.extend(
+                func.lower(text).contains(form, autoescape=True) for form in sorted(forms)
+            )
         rows = session.execute(select(*keys, *columns).where(or_(*conditions))).all()
         for row in rows:
             key_values = row[: len(keys)]
@@ -171,8 +189,10 @@ def remove_traces(session: Session, who: Identity) -> None:
         EmailVerification,
         LoginAttempt,
         PasswordReset,
+        RateEvent,
         UserSession,
     )
+    from diaspora.accounts.service import normalise_email, rate_key
     from diaspora.assignments.models import Assignment
     from diaspora.outbox.models import OutboxMessage
     from diaspora.placements.models import ShortlistEntry
@@ -207,6 +227,16 @@ def remove_traces(session: Session, who: Identity) -> None:
         session.exec(
             delete(LoginAttempt).where(
                 func.lower(LoginAttempt.email).in_(sorted(e.lower() for e in who.emails))
+            )
+        )  # type: ignore[call-overload]
+    if who.emails:
+        # Rate-limit events are keyed on a plain hash of the email (register, forgot
+        # password): anyone with the table can test an address against it, so it names them.
+        session.exec(
+            delete(RateEvent).where(
+                col(RateEvent.key_hash).in_(
+                    sorted(rate_key(normalise_email(e)) for e in who.emails)
+                )
             )
         )  # type: ignore[call-overload]
     if who.user_id is not None:

@@ -24,13 +24,14 @@ from sqlmodel import Session, col, select
 
 from diaspora.accounts.models import Role, User
 from diaspora.accounts.permissions import is_staff, require
+from diaspora.accounts.service import over_limit
 from diaspora.audit.models import AuditEvent
 from diaspora.audit.service import record
 from diaspora.common import new_token, token_hash, utcnow
 from diaspora.consent import service as consent
 from diaspora.consent.models import Channel
 from diaspora.db import RowWriter
-from diaspora.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from diaspora.errors import Conflict, InvalidTransition, NotFound, RateLimited, ValidationFailed
 from diaspora.members import service as members
 from diaspora.members.models import MemberIdentity, MemberProfile
 from diaspora.outbox.service import SECRET, enqueue
@@ -50,6 +51,7 @@ from diaspora.responses.service import respondent_survey
 from surveys import Definition, coerce_answers, pages, prepare_answers, validate_all, validate_page
 
 RESUME_DAYS = 7
+RESUME_LINKS_PER_HOUR = 5
 # SQLite lets one connection write at a time and makes the others wait in its busy
 # handler, which sleeps with a growing back-off: under a burst of submissions the tail
 # latency explodes.  Threads of one process queue on this lock instead (fair, no sleep),
@@ -414,6 +416,14 @@ def send_resume_link(*, session: Session, actor: User, response_id: int, base_ur
     address = actor.email or (identity.email if identity else "")
     if not address:
         raise ValidationFailed({"email": "We have no email address to send the link to."})
+    # Each request mails the account's address: without a limit, whoever registered
+    # someone else's address (unconfirmed accounts can sign in) could flood that inbox.
+    if over_limit(session, "survey.resume", str(actor.id), RESUME_LINKS_PER_HOUR):
+        session.commit()
+        raise RateLimited(
+            "We sent several links in the last hour. Check your mail (and its spam folder) "
+            "for the newest one."
+        )
     # The token is minted when the message is delivered (mint_resume_token): the outbox
     # row holds a placeholder, so nobody reading the outbox can continue this draft.
     session.add(response)

@@ -8,7 +8,7 @@ from starlette.responses import RedirectResponse, Response
 from diaspora.accounts import service as accounts
 from diaspora.errors import Conflict, RateLimited, ValidationFailed
 from web.deps import AdminUser, CurrentUser, Int64, SessionDep, SettingsDep
-from web.pages.forms import form_dict
+from web.pages.forms import client_address, form_dict
 from web.security import SESSION_COOKIE
 from web.templating import render
 
@@ -45,7 +45,9 @@ def account(request: Request, session: SessionDep, user: CurrentUser) -> Respons
 
 
 @router.post("/account/password")
-async def change_password(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+async def change_password(
+    request: Request, session: SessionDep, settings: SettingsDep, user: CurrentUser
+) -> Response:
     data = await form_dict(request)
     if data.get("password", "") != data.get("password_again", ""):
         return _page(
@@ -62,10 +64,19 @@ async def change_password(request: Request, session: SessionDep, user: CurrentUs
             current_password=data.get("current_password", ""),
             new_password=data.get("password", ""),
             keep_session=request.cookies.get(SESSION_COOKIE),
+            address=client_address(request),
+            max_failures=settings.login_max_failures,
+            address_max_failures=settings.login_address_max_failures,
+            account_max_failures=settings.login_account_max_failures,
+            window_minutes=settings.login_window_minutes,
+            max_delay_seconds=settings.login_max_delay_seconds,
         )
     except ValidationFailed as exc:
         session.rollback()
         return _page(request, session, user, errors=exc.errors, status=422)
+    except RateLimited as exc:
+        session.rollback()
+        return _page(request, session, user, errors={"current_password": exc.message}, status=429)
     return RedirectResponse("/account?changed=1", status_code=303)
 
 
