@@ -16,6 +16,7 @@ from sqlmodel import Session, col, func, select
 
 from diaspora.accounts.models import Role, User
 from diaspora.accounts.permissions import is_staff, require
+from diaspora.analytics.summary import experience_band
 from diaspora.assignments.models import Assignment
 from diaspora.audit.models import AuditEvent
 from diaspora.audit.service import history as audit_history
@@ -436,12 +437,28 @@ class ShortlistRow:
     pseudonym: str
     skills: list[str]
     residence_country: str
-    years_experience: int
+    years_experience: int | None
+    experience: str
     modes: list[str]
     languages: list[str]
     explanation: dict[str, Any] = field(default_factory=dict)
     moves: list[Move] = field(default_factory=list)
     proposable: bool = False
+
+
+def _matched_skills(
+    entry: ShortlistEntry, profile: MemberProfile, req: PlacementRequest
+) -> list[str]:
+    """The request's own skills this candidate covers, in the request's words: what an
+    institution needs to judge the fit, and nothing it could use to recognise the person."""
+    asked = [*req.skills_essential, *req.skills_desirable]
+    covered = {
+        str(c.get("skill", "")).casefold()
+        for c in (entry.explanation or {}).get("covered", [])
+        if isinstance(c, dict)
+    }
+    held = {str(s).strip().casefold() for s in profile.skills}
+    return [s for s in asked if s.casefold() in covered or s.strip().casefold() in held]
 
 
 def _row(
@@ -463,9 +480,16 @@ def _row(
         pseudonym=pseudonyms.shown_to(
             actor, stable=profile.pseudonym, member_id=profile.id or 0, request_id=req.id or 0
         ),
-        skills=list(profile.skills),
+        skills=list(profile.skills) if full else _matched_skills(entry, profile, req),
         residence_country=profile.residence_country,
-        years_experience=profile.years_experience,
+        years_experience=profile.years_experience if full else None,
+        # A band for institutions: exact years next to a full skill list fingerprint a
+        # person across requests as well as a stable pseudonym would.
+        experience=(
+            str(profile.years_experience or 0)
+            if full
+            else experience_band(profile.years_experience)
+        ),
         modes=list(profile.modes) if full else [],
         languages=[lang.get("code", "") for lang in profile.languages] if full else [],
         explanation=entry.explanation if full else {},

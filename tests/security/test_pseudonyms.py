@@ -108,3 +108,36 @@ def test_pseudonyms_differ_per_member_and_request_and_do_not_repeat() -> None:
     assert all(PSEUDONYM.fullmatch(n) for n in names)
     # Stable: the same member on the same request is always shown the same way.
     assert for_request(7, 3) == for_request(7, 3)
+
+
+def test_institutions_see_only_the_skills_asked_for_and_a_band_of_years(
+    session: Session, world: World, as_user
+) -> None:
+    # Exact years and a member's whole skill list would fingerprint a candidate across
+    # requests as surely as a stable pseudonym (attacker re-run of issue 11).
+    from diaspora.members import service as members
+    from diaspora.placements.models import PlacementRequest
+
+    members.update_profile(
+        session=session,
+        actor=world.alice,
+        member_id=world.alice_profile.id or 0,
+        data={"skills": ["nursing care", "sign language interpreting"], "years_experience": 7},
+    )
+    a_id = _request_of_a(session, world)
+    req = session.get(PlacementRequest, a_id)
+    assert req is not None
+    shortlisted(session, world, req, "interested")
+    carol = as_user(world.carol)
+    (row,) = [
+        e
+        for e in carol.get(f"/api/v1/requests/{a_id}/shortlist").json()
+        if e["pseudonym"] == for_request(world.alice_profile.id or 0, a_id)
+    ]
+    assert row["skills"] == ["nursing care"]
+    assert row["years_experience"] is None and row["experience"] == "6-10"
+    page = carol.get(f"/institution/requests/{a_id}").text
+    assert "sign language interpreting" not in page and "6-10" in page
+    staff = placements.get_shortlist(session=session, actor=world.sam, request_id=a_id)
+    (mine,) = [e for e in staff if e.member_id == world.alice_profile.id]
+    assert "sign language interpreting" in mine.skills and mine.years_experience == 7

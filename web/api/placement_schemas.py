@@ -102,7 +102,9 @@ class ShortlistEntryPublic(BaseModel):
     pseudonym: str
     skills: list[str]
     residence_country: str
-    years_experience: int
+    # Staff: exact years; institutions: None, with `experience` as a band ("6-10").
+    years_experience: int | None
+    experience: str
     member_id: int | None = None
     modes: list[str] | None = None
     languages: list[str] | None = None

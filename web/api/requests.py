@@ -41,6 +41,7 @@ def _entry(row: placements.ShortlistRow, *, full: bool) -> ShortlistEntryPublic:
         skills=row.skills,
         residence_country=row.residence_country,
         years_experience=row.years_experience,
+        experience=row.experience,
     )
     if full:
         out.member_id = row.member_id
