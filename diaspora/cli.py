@@ -215,8 +215,20 @@ def serve(
 ) -> None:
     """Serve the web app (migrate first with `diaspora db upgrade`)."""
     settings = _settings()
+    if settings.environment == "dev" and host not in LOOPBACK:
+        # "dev" (the default) allows the development secret and cookies without Secure: fine
+        # on one's own machine, a hole on a network. An operator who forgot the setting
+        # finds out here instead of in an incident report.
+        fail(
+            f"refusing to serve the dev environment on {host}: set "
+            "DIASPORA_ENVIRONMENT=production (with DIASPORA_SECRET_KEY) to serve on a network, "
+            "or use --host 127.0.0.1"
+        )
     out.print(f"diaspora serving on http://{host}:{port}/")
     _serve(settings, host, port, workers)
+
+
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 @app.command()

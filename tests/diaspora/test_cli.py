@@ -104,3 +104,14 @@ def test_it_refuses_the_default_secret_outside_demo_and_dev() -> None:
         Settings(environment="production", secret_key=DEFAULT_SECRET).check_safe()
     Settings(environment="demo", secret_key=DEFAULT_SECRET).check_safe()
     Settings(environment="production", secret_key="k" * 40).check_safe()
+
+
+def test_it_refuses_to_serve_the_dev_environment_on_a_network(
+    sqlite_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The default environment allows the development secret and insecure cookies.
+    monkeypatch.setenv("DIASPORA_ENVIRONMENT", "dev")
+    get_settings.cache_clear()
+    result = runner.invoke(_app(), ["serve", "--host", "0.0.0.0", "--port", "1"])
+    assert result.exit_code == 1
+    assert "DIASPORA_ENVIRONMENT=production" in result.output
