@@ -867,11 +867,43 @@ def change_password(
     window_minutes: int = 15,
     max_delay_seconds: int = 900,
 ) -> User:
-    """Self-service change: the current password, then `set_password`.
+    """Self-service change: the current password, then `set_password`."""
+    user = confirm_password(
+        session=session,
+        actor=actor,
+        password=current_password,
+        address=address,
+        max_failures=max_failures,
+        address_max_failures=address_max_failures,
+        account_max_failures=account_max_failures,
+        window_minutes=window_minutes,
+        max_delay_seconds=max_delay_seconds,
+    )
+    if new_password == current_password:
+        raise ValidationFailed({"password": "must differ from the current password"})
+    return set_password(
+        session=session, user=user, new_password=new_password, keep_session=keep_session
+    )
 
-    A wrong current password counts as a failed sign-in and the sign-in delays apply, or
-    whoever holds a session cookie (a shared computer) could guess the password here
-    without limit and then lock its owner out by changing it."""
+
+def confirm_password(
+    *,
+    session: Session,
+    actor: User,
+    password: str,
+    address: str = "",
+    max_failures: int = 5,
+    address_max_failures: int = 20,
+    account_max_failures: int = 50,
+    window_minutes: int = 15,
+    max_delay_seconds: int = 900,
+) -> User:
+    """The signed-in user again, once they have typed their current password.
+
+    Asked before what a stolen session must not do alone (change the password, mint a
+    token that outlives the session). A wrong password counts as a failed sign-in and the
+    sign-in delays apply, or whoever holds a session cookie (a shared computer) could guess
+    the password here without limit."""
     user = get(session=session, user_id=actor.id or 0)
     address = address_bucket(address)
     wait = login_delay(
@@ -888,12 +920,8 @@ def change_password(
         raise RateLimited(
             f"Too many wrong passwords from your network. Try again in {wait} seconds."
         )
-    if not passwords.verify_password(current_password, user.password_hash):
+    if not passwords.verify_password(password, user.password_hash):
         session.add(LoginAttempt(email=user.email, address=address, success=False))
         session.commit()
         raise ValidationFailed({"current_password": "this is not your current password"})
-    if new_password == current_password:
-        raise ValidationFailed({"password": "must differ from the current password"})
-    return set_password(
-        session=session, user=user, new_password=new_password, keep_session=keep_session
-    )
+    return user

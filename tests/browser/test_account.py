@@ -49,6 +49,7 @@ def test_a_newcomer_registers_confirms_manages_tokens_and_resets(page, live_serv
 
     page.fill("#token-name", "my laptop")
     page.fill("#token-days", "30")
+    page.fill("#token-password", FIRST)
     _submit(page, "form[action='/account/tokens'] button")
     token = page.inner_text("#new-token").strip()
     assert token.startswith("dpat_") and "my laptop" in page.inner_text("table")

@@ -344,7 +344,12 @@ def test_tokens_are_listed_and_revoked_one_by_one_from_the_page(app, session, wo
     sign_in(app, alice, world.alice)
     page = alice.post(
         "/account/tokens",
-        data={"name": "my laptop", "days": "30", "csrf_token": csrf(alice, "/account")},
+        data={
+            "name": "my laptop",
+            "days": "30",
+            "token_password": PASSWORD,
+            "csrf_token": csrf(alice, "/account"),
+        },
     )
     assert page.status_code == 200 and "my laptop" in page.text
     plain = csrf_free_token(page.text)
@@ -504,3 +509,32 @@ def test_a_disabled_account_cannot_be_told_from_a_wrong_password(client, session
 def test_a_member_created_by_an_operator_counts_as_verified_and_is_mailed(session) -> None:
     _, prof = make_member(session, "verified@example.org")
     assert notify.to_member(session, prof.id or 0, kind="k", subject="s", body="b")
+
+
+def test_a_token_is_made_only_with_the_current_password(app, session, world) -> None:
+    # A token outlives the session: whoever holds a stolen cookie must not mint one, and
+    # guesses of the password here count as failed sign-ins.
+    alice = TestClient(app)
+    sign_in(app, alice, world.alice)
+
+    def make(password: str) -> int:
+        return alice.post(
+            "/account/tokens",
+            data={
+                "name": "stolen",
+                "days": "30",
+                "token_password": password,
+                "csrf_token": csrf(alice, "/account"),
+            },
+        ).status_code
+
+    answer = alice.post(
+        "/account/tokens",
+        data={"name": "stolen", "days": "30", "csrf_token": csrf(alice, "/account")},
+    )
+    assert answer.status_code == 422 and 'id="token_password-error"' in answer.text
+    assert 'value="stolen"' in answer.text  # what was typed comes back
+    # The empty password above was the first failure; four more reach the limit.
+    assert [make(f"wrong guess number {i}") for i in range(4)] == [422] * 4
+    assert make(PASSWORD) == 429  # the sign-in delay applies to this address now
+    assert accounts.list_tokens(session=session, actor=world.alice) == []

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from diaspora.accounts.models import RateEvent
-from tests.factories import csrf
+from tests.factories import PASSWORD, csrf
 
 
 def _from(app, address: str) -> TestClient:  # type: ignore[no-untyped-def]
@@ -212,7 +212,8 @@ def test_a_token_name_cannot_forge_or_break_the_operators_listing(
     token = csrf(client, "/account")
     for name in ("laptop\n   99  old one    revoked ", "esc\x1b[2Jape", "rev\u202edekover"):
         answer = client.post(
-            "/account/tokens", data={"name": name, "days": "30", "csrf_token": token}
+            "/account/tokens",
+            data={"name": name, "days": "30", "token_password": PASSWORD, "csrf_token": token},
         )
         assert answer.status_code == 422 and "dpat_" not in answer.text, name
 

@@ -99,15 +99,35 @@ async def issue_token(
 ) -> Response:
     data = await form_dict(request)
     days_text = data.get("days", "").strip() or str(settings.token_days)
+    values = {k: v for k, v in data.items() if k != "token_password"}
     try:
         if not days_text.isdigit() or len(days_text) > 4:
             raise ValidationFailed({"days": "expected a number of days from 1 to 3650"})
+        # A token outlives the session that makes it: a stolen cookie alone must not mint one.
+        accounts.confirm_password(
+            session=session,
+            actor=user,
+            password=data.get("token_password", ""),
+            address=client_address(request),
+            max_failures=settings.login_max_failures,
+            address_max_failures=settings.login_address_max_failures,
+            account_max_failures=settings.login_account_max_failures,
+            window_minutes=settings.login_window_minutes,
+            max_delay_seconds=settings.login_max_delay_seconds,
+        )
         token = accounts.issue_token(
             session=session, user=user, name=data.get("name", ""), days=int(days_text)
         )
     except ValidationFailed as exc:
         session.rollback()
-        return _page(request, session, user, errors=exc.errors, values=data, status=422)
+        errors = {
+            ("token_password" if k == "current_password" else k): v for k, v in exc.errors.items()
+        }
+        return _page(request, session, user, errors=errors, values=values, status=422)
+    except RateLimited as exc:
+        session.rollback()
+        errors = {"token_password": exc.message}
+        return _page(request, session, user, errors=errors, values=values, status=429)
     # Shown once, on this answer only; the database keeps its hash.
     response = _page(request, session, user, new_token=token)
     response.headers["Cache-Control"] = "no-store"
