@@ -11,6 +11,7 @@ from starlette.responses import HTMLResponse
 
 from diaspora.vocab import country_name, language_name
 from web import i18n
+from web.labels import LEGAL_BASIS_LABELS, PURPOSE_LABELS, PURPOSE_NAMES
 from web.security import csrf_token
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -28,6 +29,9 @@ def make_environment() -> Environment:
     env.filters["language"] = language_name
     env.filters["dt"] = lambda v: v.strftime("%Y-%m-%d %H:%M") if v else ""
     env.filters["label"] = lambda v: str(v or "").replace("_", " ")
+    env.globals["purpose_labels"] = PURPOSE_LABELS
+    env.globals["purpose_names"] = PURPOSE_NAMES
+    env.globals["legal_basis_labels"] = LEGAL_BASIS_LABELS
     return env
 
 
@@ -73,6 +77,11 @@ def render(
         "csrf_token": csrf_token(request),
         "htmx": request.headers.get("hx-request") == "true",
         "esco_notice": esco_in_use(request),
+        # Messages the services give in English (field errors): translated when the catalogue
+        # has them (web/labels.py lists them for extraction), else shown as they are. Plain
+        # gettext, not the template's _(): the message may quote what the user typed, so it
+        # must stay escaped.
+        "translate": translations.gettext,
         **(context or {}),
     }
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]

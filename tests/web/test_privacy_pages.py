@@ -104,7 +104,7 @@ def test_an_admin_publishes_versions_and_a_published_one_never_changes(
         ("controller", "", "required"),
         ("controller", "x" * 301, "at most 300 characters"),
         ("recipients", "y" * 5000, "at most 4000 characters"),
-        ("legal_basis", "because", "expected consent or public_task"),
+        ("legal_basis", "because", "choose a legal basis: consent or public task"),
         ("purpose.research", "", "required"),
     ],
 )

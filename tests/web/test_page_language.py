@@ -1,0 +1,55 @@
+"""What a member reads on the account and privacy pages is in their language: field errors
+the services give in English, consent purposes and legal bases, not internal codes."""
+
+from __future__ import annotations
+
+from html import unescape
+
+from tests.factories import PASSWORD, csrf, make_member, make_user
+
+
+def test_field_errors_are_translated_and_what_was_typed_stays_escaped(
+    session, as_user
+) -> None:
+    client = as_user(make_user(session, "nour@example.org"))
+    token = csrf(client, "/account?lang=ar")
+    r = client.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "password": "1234567890",
+            "password_again": "1234567890",
+            "csrf_token": token,
+        },
+    )
+    assert r.status_code == 422
+    assert "من أكثر كلمات المرور شيوعًا" in r.text and "most common passwords" not in r.text
+    wrong = client.post(
+        "/account/password",
+        data={
+            "current_password": "not it at all",
+            "password": "a fine new passphrase",
+            "password_again": "a fine new passphrase",
+            "csrf_token": token,
+        },
+    )
+    assert "هذه ليست كلمة مرورك الحالية" in unescape(wrong.text)
+    named = client.post(
+        "/account/tokens", data={"name": "<b>x</b>" * 30, "days": "30", "csrf_token": token}
+    )
+    assert "أعطِ الرمز اسمًا من 1 إلى 100 حرف" in named.text
+    assert "<b>x</b>" not in named.text  # the kept value is escaped
+    english = client.post(
+        "/account/tokens?lang=en", data={"name": "", "days": "0", "csrf_token": token}
+    )
+    assert "give the token a name of 1 to 100 characters" in english.text
+
+
+def test_consent_purposes_are_words_not_codes(session, as_user) -> None:
+    user, _ = make_member(session, "ama@example.org", consents={"mapping": True})
+    client = as_user(user)
+    english = unescape(client.get("/me?lang=en").text)
+    assert "Sharing: give my name and contact details to an institution" in english
+    assert "share with institution" not in english
+    arabic = unescape(client.get("/me?lang=ar").text)
+    assert "الحصر: تسجيل إجاباتي" in arabic and "> mapping<" not in arabic
