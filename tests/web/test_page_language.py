@@ -8,9 +8,7 @@ from html import unescape
 from tests.factories import PASSWORD, csrf, make_member, make_user
 
 
-def test_field_errors_are_translated_and_what_was_typed_stays_escaped(
-    session, as_user
-) -> None:
+def test_field_errors_are_translated_and_what_was_typed_stays_escaped(session, as_user) -> None:
     client = as_user(make_user(session, "nour@example.org"))
     token = csrf(client, "/account?lang=ar")
     r = client.post(
