@@ -51,3 +51,13 @@ def test_consent_purposes_are_words_not_codes(session, as_user) -> None:
     assert "share with institution" not in english
     arabic = unescape(client.get("/me?lang=ar").text)
     assert "الحصر: تسجيل إجاباتي" in arabic and "> mapping<" not in arabic
+
+
+def test_saving_consents_says_so_where_the_page_opens(session, as_user) -> None:
+    user, _ = make_member(session, "kofi@example.org", consents={"mapping": True})
+    client = as_user(user)
+    token = csrf(client, "/me")
+    r = client.post("/me/consents", data={"purpose": ["mapping"], "csrf_token": token})
+    assert r.url.fragment == "consents"
+    section = r.text[r.text.index('id="consents"') :]
+    assert "Your consents are saved." in section[: section.index("</section>")]
