@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,30 @@ def make_environment() -> Environment:
     env.globals["purpose_names"] = PURPOSE_NAMES
     env.globals["legal_basis_labels"] = LEGAL_BASIS_LABELS
     return env
+
+
+_NUMBER = re.compile(r"\d+")
+
+
+def translate_message(gettext: Callable[[str], str], message: str) -> str:
+    """`message` in the catalogue's language. A message with numbers in it ("at most 4000
+    characters (this has 5000)") is looked up with the numbers as {0}, {1}… and they are put
+    back into the translation; anything not in the catalogue stays as it is."""
+    found = gettext(message)
+    if found != message or not _NUMBER.search(message):
+        return found
+    if "{" in message or "}" in message:
+        return message
+    numbers = _NUMBER.findall(message)
+    counter = iter(range(len(numbers)))
+    template = _NUMBER.sub(lambda _m: f"{{{next(counter)}}}", message)
+    translated = gettext(template)
+    if translated == template:
+        return message
+    try:
+        return translated.format(*numbers)
+    except (IndexError, KeyError, ValueError):
+        return message
 
 
 def esco_in_use(request: Request) -> bool:
@@ -81,7 +107,7 @@ def render(
         # has them (web/labels.py lists them for extraction), else shown as they are. Plain
         # gettext, not the template's _(): the message may quote what the user typed, so it
         # must stay escaped.
-        "translate": translations.gettext,
+        "translate": lambda message: translate_message(translations.gettext, message),
         **(context or {}),
     }
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]

@@ -89,7 +89,9 @@ def test_it_shows_staff_the_exact_dashboard(session: Session, as_user) -> None:
     html = response.text
     assert "Members in this view: 10" in html
     assert '<th scope="col" class="num">Members</th>' in html
-    assert '<div class="table-wrap" tabindex="0" role="region" aria-labelledby="h-residence">' in html
+    assert (
+        '<div class="table-wrap" tabindex="0" role="region" aria-labelledby="h-residence">' in html
+    )
     tables = page_tables(html)
     assert ["Germany", "DE", "", "3", "30.0"] in tables["residence"]
     assert ["Male", "4", "40.0"] in tables["gender"]

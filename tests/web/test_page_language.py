@@ -61,3 +61,16 @@ def test_saving_consents_says_so_where_the_page_opens(session, as_user) -> None:
     assert r.url.fragment == "consents"
     section = r.text[r.text.index('id="consents"') :]
     assert "Your consents are saved." in section[: section.index("</section>")]
+
+
+def test_messages_with_numbers_are_translated_with_their_numbers(session, as_user) -> None:
+    client = as_user(make_user(session, "root@example.org", role="admin"))
+    token = csrf(client, "/admin/retention?lang=ar")
+    form = {"inactive_members": "2", "drafts": "-5", "sent_mail": "90", "sessions": ""}
+    r = client.post("/admin/retention", data={**form, "csrf_token": token})
+    assert r.status_code == 422
+    text = unescape(r.text)
+    assert "المطلوب ما بين 180 و36500 يوم" in text  # inactive_members: below its minimum
+    assert "المطلوب عدد صحيح من الأيام بين 7 و36500" in text  # drafts: not a whole number
+    assert "مطلوب: عدد من الأيام" in text and "expected" not in text
+    assert 'value="-5"' in r.text  # what was typed is kept
