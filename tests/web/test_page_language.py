@@ -74,3 +74,13 @@ def test_messages_with_numbers_are_translated_with_their_numbers(session, as_use
     assert "المطلوب عدد صحيح من الأيام بين 7 و36500" in text  # drafts: not a whole number
     assert "مطلوب: عدد من الأيام" in text and "expected" not in text
     assert 'value="-5"' in r.text  # what was typed is kept
+
+
+def test_erasing_my_data_says_it_was_done(session, as_user) -> None:
+    user, _ = make_member(session, "efua@example.org", consents={"mapping": True})
+    client = as_user(user)
+    token = csrf(client, "/me/erase?lang=ar")
+    wrong = client.post("/me/erase", data={"confirm": "yes", "csrf_token": token})
+    assert "اكتب ERASE للتأكيد" in wrong.text
+    r = client.post("/me/erase", data={"confirm": "ERASE", "csrf_token": token})
+    assert r.url.path == "/" and "مُحيت بياناتك وأُغلق حسابك" in r.text
