@@ -250,6 +250,7 @@ def test_staff_record_a_withdrawal_and_only_admins_erase_from_the_member_page(
         follow_redirects=False,
     )
     assert done.status_code == 303
+    assert "The withdrawal is recorded." in sam.get(done.headers["location"]).text
     session.expire_all()
     active = consent.active_purposes(session=session, member_id=member_id)
     assert "contact" not in active and "matching" in active
