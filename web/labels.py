@@ -131,6 +131,19 @@ MESSAGES = (
     N_("Some fields need attention; nothing was published."),
     N_("required: a number of days"),
     N_("Some periods are not valid; nothing was changed."),
+    # Dashboard filters (diaspora.analytics).
+    N_(
+        "'{0}' is not one of the skills this dashboard shows; choose a skill from the "
+        "suggestions (skills listed by at least {1} members) or leave it empty."
+    ),
+    N_(
+        "'{0}' is not a country code; use a two-letter ISO {1} code such as GH, GY or XK, or "
+        "leave it empty."
+    ),
+    N_("A skill is at most {0} characters; shorten it."),
+    N_("Choose two survey rounds to compare, or leave both empty."),
+    N_("Choose two different survey rounds to compare."),
+    N_("Some filters are not valid; change them and try again."),
     # Retention kinds (diaspora.retention.service.KINDS).
     N_("Inactive members"),
     N_("Unfinished survey drafts"),

@@ -37,26 +37,35 @@ def make_environment() -> Environment:
     return env
 
 
-_NUMBER = re.compile(r"\d+")
+# The variable parts of a service message: what the user typed, quoted, and numbers.
+_VARIABLE = re.compile(r"'[^']*'|\d+")
 
 
 def translate_message(gettext: Callable[[str], str], message: str) -> str:
-    """`message` in the catalogue's language. A message with numbers in it ("at most 4000
-    characters (this has 5000)") is looked up with the numbers as {0}, {1}… and they are put
-    back into the translation; anything not in the catalogue stays as it is."""
+    """`message` in the catalogue's language. A message with variable parts ("at most 4000
+    characters (this has 5000)", "'xyz' is not a country code…") is looked up with {0}, {1}…
+    in their place (quotes kept) and they are put back into the translation; anything not in
+    the catalogue stays as it is."""
     found = gettext(message)
-    if found != message or not _NUMBER.search(message):
+    if found != message or "{" in message or "}" in message:
         return found
-    if "{" in message or "}" in message:
+    values: list[str] = []
+
+    def hole(match: re.Match[str]) -> str:
+        text = match.group(0)
+        quoted = text.startswith("'")
+        values.append(text[1:-1] if quoted else text)
+        slot = "{" + str(len(values) - 1) + "}"
+        return f"'{slot}'" if quoted else slot
+
+    template = _VARIABLE.sub(hole, message)
+    if not values:
         return message
-    numbers = _NUMBER.findall(message)
-    counter = iter(range(len(numbers)))
-    template = _NUMBER.sub(lambda _m: f"{{{next(counter)}}}", message)
     translated = gettext(template)
     if translated == template:
         return message
     try:
-        return translated.format(*numbers)
+        return translated.format(*values)
     except (IndexError, KeyError, ValueError):
         return message
 

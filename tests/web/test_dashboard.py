@@ -285,3 +285,19 @@ def test_it_translates_tables_in_the_language_of_each_request(session: Session, 
     tiny = unescape(client.get("/dashboard?origin=XK&lang=ar").text)
     assert "Fewer than 5 people match" not in tiny
     assert "Where the diaspora lives" in client.get("/dashboard?lang=en").text
+
+
+def test_filter_errors_are_translated_and_keep_what_was_typed_escaped(
+    session: Session, as_user
+) -> None:
+    data = build(session)
+    client = as_user(data.institution_user)
+    r = client.get("/dashboard", params={"origin": "Q9", "lang": "ar"})
+    assert r.status_code == 422
+    assert "«Q9» ليس رمز بلد؛ استخدم رمز ISO 3166" in unescape(r.text)
+    r = client.get("/dashboard", params={"skill": "<i>zz</i>", "lang": "ar"})
+    assert r.status_code == 422
+    text = unescape(r.text)
+    assert "«<i>zz</i>» ليست من المهارات التي تعرضها لوحة المعلومات" in text
+    assert "مهارات ذكرها 5 أعضاء على الأقل" in text
+    assert "<i>zz</i>" not in r.text  # escaped in the page
