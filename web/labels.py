@@ -93,6 +93,12 @@ PURPOSE_NAMES: dict[str, str] = {
     "share_with_institution": N_("Sharing with an institution"),
     "research": N_("Research"),
 }
+ROLE_LABELS: dict[str, str] = {
+    "member": N_("Member"),
+    "institution": N_("Institution user"),
+    "staff": N_("Programme staff"),
+    "admin": N_("Administrator"),
+}
 LEGAL_BASIS_LABELS: dict[str, str] = {
     "consent": N_("Consent of the member"),
     "public_task": N_("Public task"),

@@ -13,7 +13,7 @@ from starlette.responses import HTMLResponse
 
 from diaspora.vocab import country_name, language_name
 from web import i18n
-from web.labels import LEGAL_BASIS_LABELS, PURPOSE_LABELS, PURPOSE_NAMES
+from web.labels import LEGAL_BASIS_LABELS, PURPOSE_LABELS, PURPOSE_NAMES, ROLE_LABELS
 from web.security import csrf_token
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -34,6 +34,7 @@ def make_environment() -> Environment:
     env.globals["purpose_labels"] = PURPOSE_LABELS
     env.globals["purpose_names"] = PURPOSE_NAMES
     env.globals["legal_basis_labels"] = LEGAL_BASIS_LABELS
+    env.globals["role_labels"] = ROLE_LABELS
     return env
 
 

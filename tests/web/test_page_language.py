@@ -84,3 +84,16 @@ def test_erasing_my_data_says_it_was_done(session, as_user) -> None:
     assert "اكتب ERASE للتأكيد" in wrong.text
     r = client.post("/me/erase", data={"confirm": "ERASE", "csrf_token": token})
     assert r.url.path == "/" and "مُحيت بياناتك وأُغلق حسابك" in r.text
+
+
+def test_the_users_list_shows_roles_and_institutions_by_name(session, as_user, world) -> None:
+    client = as_user(world.ada)
+    token = csrf(client, "/admin/users?lang=ar")
+    r = client.post(
+        "/admin/users",
+        data={"email": "new.staff@example.org", "role": "staff", "csrf_token": token},
+    )
+    assert r.url.params.get("created") == "1" and "أُنشئ المستخدم." in r.text
+    assert "موظفو البرنامج" in r.text and "<td>staff</td>" not in r.text
+    carol_row = r.text[r.text.index("carol@example.org") :].split("</tr>")[0]
+    assert "<td>Ministry of Health</td>" in carol_row
