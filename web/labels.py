@@ -93,6 +93,28 @@ PURPOSE_NAMES: dict[str, str] = {
     "share_with_institution": N_("Sharing with an institution"),
     "research": N_("Research"),
 }
+# Kinds of mail on the outbox page ("request.<status>" and "assignment.<event>" are shown
+# as "Placement request: <status>" and "Assignment: <event>").
+N_("Placement request")
+OUTBOX_KINDS: dict[str, str] = {
+    "password_reset": N_("Password reset"),
+    "account.verify_email": N_("Address confirmation"),
+    "account.register_attempt": N_("Registration with a known address"),
+    "survey.resume": N_("Survey resume link"),
+    "request.submitted": N_("Placement request submitted"),
+    "shortlist.shortlisted": N_("Shortlisted for a request"),
+    "shortlist.contacted": N_("Opportunity offered"),
+    "shortlist.interested": N_("Member interested"),
+    "evaluation.due": N_("Evaluation due"),
+}
+OUTBOX_STATUSES: dict[str, str] = {
+    "queued": N_("queued"),
+    "held": N_("held until an SMTP server is set"),
+    "void": N_("not sent (the link was no longer valid)"),
+    "sent": N_("sent"),
+    "failed": N_("failed"),
+    "logged": N_("written to the local mail folder"),
+}
 ROLE_LABELS: dict[str, str] = {
     "member": N_("Member"),
     "institution": N_("Institution user"),

@@ -13,7 +13,14 @@ from starlette.responses import HTMLResponse
 
 from diaspora.vocab import country_name, language_name
 from web import i18n
-from web.labels import LEGAL_BASIS_LABELS, PURPOSE_LABELS, PURPOSE_NAMES, ROLE_LABELS
+from web.labels import (
+    LEGAL_BASIS_LABELS,
+    OUTBOX_KINDS,
+    OUTBOX_STATUSES,
+    PURPOSE_LABELS,
+    PURPOSE_NAMES,
+    ROLE_LABELS,
+)
 from web.security import csrf_token
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -35,6 +42,8 @@ def make_environment() -> Environment:
     env.globals["purpose_names"] = PURPOSE_NAMES
     env.globals["legal_basis_labels"] = LEGAL_BASIS_LABELS
     env.globals["role_labels"] = ROLE_LABELS
+    env.globals["outbox_kinds"] = OUTBOX_KINDS
+    env.globals["outbox_statuses"] = OUTBOX_STATUSES
     return env
 
 

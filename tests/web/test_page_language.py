@@ -97,3 +97,14 @@ def test_the_users_list_shows_roles_and_institutions_by_name(session, as_user, w
     assert "موظفو البرنامج" in r.text and "<td>staff</td>" not in r.text
     carol_row = r.text[r.text.index("carol@example.org") :].split("</tr>")[0]
     assert "<td>Ministry of Health</td>" in carol_row
+
+
+def test_the_outbox_names_kinds_and_states_in_words(session, as_user, world) -> None:
+    anon = as_user(None)
+    anon.post(
+        "/forgot-password",
+        data={"email": "alice@example.org", "csrf_token": csrf(anon, "/forgot-password")},
+    )
+    page = as_user(world.sam).get("/staff/outbox?lang=ar").text
+    assert '<span data-kind="password_reset">إعادة تعيين كلمة المرور</span>' in page
+    assert '<pre class="message" dir="auto">' in page
