@@ -85,6 +85,8 @@ def test_a_newcomer_on_a_phone_in_arabic(phone, live_server) -> None:
     page.fill("#token-days", "30")
     _submit(page, "form[action='/account/tokens'] button")
     assert page.inner_text("#new-token").startswith("dpat_")
+    revoke = "form[action$='/revoke'] button"
+    assert page.eval_on_selector(revoke, "e => getComputedStyle(e).color") != "rgb(255, 255, 255)"
     _check_page(page)  # the long token wraps instead of widening the page
 
     # A dead reset link says so at once and offers a new one.
