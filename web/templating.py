@@ -36,7 +36,9 @@ def make_environment() -> Environment:
     )
     env.filters["country"] = country_name
     env.filters["language"] = language_name
-    env.filters["dt"] = lambda v: v.strftime("%Y-%m-%d %H:%M") if v else ""
+    # Isolated left to right (U+2066 … U+2069): on a right-to-left page "2026-12-04 18:51"
+    # would otherwise read "18:51 2026-12-04".
+    env.filters["dt"] = lambda v: f"\u2066{v.strftime('%Y-%m-%d %H:%M')}\u2069" if v else ""
     env.filters["label"] = lambda v: str(v or "").replace("_", " ")
     env.globals["purpose_labels"] = PURPOSE_LABELS
     env.globals["purpose_names"] = PURPOSE_NAMES
