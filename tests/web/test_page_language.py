@@ -108,3 +108,13 @@ def test_the_outbox_names_kinds_and_states_in_words(session, as_user, world) -> 
     page = as_user(world.sam).get("/staff/outbox?lang=ar").text
     assert '<span data-kind="password_reset">إعادة تعيين كلمة المرور</span>' in page
     assert '<pre class="message" dir="auto">' in page
+
+
+def test_the_privacy_notice_keeps_admin_text_in_its_own_direction(as_user, world) -> None:
+    from tests.web.test_privacy_pages import publish
+
+    ada = as_user(world.ada)
+    r = publish(ada, world.programme.id)
+    assert r.status_code == 303
+    notice = ada.get(r.headers["location"] + "&lang=ar").text
+    assert '<p class="prewrap" dir="auto">' in notice and "، نُشرت في \u2066" in notice
