@@ -118,3 +118,12 @@ def test_the_privacy_notice_keeps_admin_text_in_its_own_direction(as_user, world
     assert r.status_code == 303
     notice = ada.get(r.headers["location"] + "&lang=ar").text
     assert '<p class="prewrap" dir="auto">' in notice and "، نُشرت في \u2066" in notice
+
+
+def test_the_welcome_is_one_sentence_with_the_name_escaped(session, as_user) -> None:
+    user = make_user(session, "layla@example.org")
+    user.display_name = "Layla <b>"
+    session.add(user)
+    session.commit()
+    page = as_user(user).get("/?lang=ar").text
+    assert "<h1>مرحبًا، Layla &lt;b&gt;</h1>" in page
