@@ -127,3 +127,16 @@ def test_the_welcome_is_one_sentence_with_the_name_escaped(session, as_user) -> 
     session.commit()
     page = as_user(user).get("/?lang=ar").text
     assert "<h1>مرحبًا، Layla &lt;b&gt;</h1>" in page
+
+
+def test_my_profile_names_sector_and_contributions_in_my_language(session, as_user) -> None:
+    user, _ = make_member(
+        session,
+        "yaw@example.org",
+        consents={"mapping": True},
+        sector="health",
+        contributions=["knowledge_transfer", "mentoring"],
+    )
+    page = unescape(as_user(user).get("/me?lang=fr").text)
+    assert "Transfert de connaissances" in page
+    assert "knowledge_transfer" not in page
