@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,14 @@ from starlette.responses import HTMLResponse
 
 from diaspora.vocab import country_name, language_name
 from web import i18n
+from web.labels import (
+    LEGAL_BASIS_LABELS,
+    OUTBOX_KINDS,
+    OUTBOX_STATUSES,
+    PURPOSE_LABELS,
+    PURPOSE_NAMES,
+    ROLE_LABELS,
+)
 from web.security import csrf_token
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -26,9 +36,50 @@ def make_environment() -> Environment:
     )
     env.filters["country"] = country_name
     env.filters["language"] = language_name
-    env.filters["dt"] = lambda v: v.strftime("%Y-%m-%d %H:%M") if v else ""
+    # Isolated left to right (U+2066 … U+2069): on a right-to-left page "2026-12-04 18:51"
+    # would otherwise read "18:51 2026-12-04".
+    env.filters["dt"] = lambda v: f"\u2066{v.strftime('%Y-%m-%d %H:%M')}\u2069" if v else ""
     env.filters["label"] = lambda v: str(v or "").replace("_", " ")
+    env.globals["purpose_labels"] = PURPOSE_LABELS
+    env.globals["purpose_names"] = PURPOSE_NAMES
+    env.globals["legal_basis_labels"] = LEGAL_BASIS_LABELS
+    env.globals["role_labels"] = ROLE_LABELS
+    env.globals["outbox_kinds"] = OUTBOX_KINDS
+    env.globals["outbox_statuses"] = OUTBOX_STATUSES
     return env
+
+
+# The variable parts of a service message: what the user typed, quoted, and numbers.
+_VARIABLE = re.compile(r"'[^']*'|\d+")
+
+
+def translate_message(gettext: Callable[[str], str], message: str) -> str:
+    """`message` in the catalogue's language. A message with variable parts ("at most 4000
+    characters (this has 5000)", "'xyz' is not a country code…") is looked up with {0}, {1}…
+    in their place (quotes kept) and they are put back into the translation; anything not in
+    the catalogue stays as it is."""
+    found = gettext(message)
+    if found != message or "{" in message or "}" in message:
+        return found
+    values: list[str] = []
+
+    def hole(match: re.Match[str]) -> str:
+        text = match.group(0)
+        quoted = text.startswith("'")
+        values.append(text[1:-1] if quoted else text)
+        slot = "{" + str(len(values) - 1) + "}"
+        return f"'{slot}'" if quoted else slot
+
+    template = _VARIABLE.sub(hole, message)
+    if not values:
+        return message
+    translated = gettext(template)
+    if translated == template:
+        return message
+    try:
+        return translated.format(*values)
+    except (IndexError, KeyError, ValueError):
+        return message
 
 
 def esco_in_use(request: Request) -> bool:
@@ -73,6 +124,11 @@ def render(
         "csrf_token": csrf_token(request),
         "htmx": request.headers.get("hx-request") == "true",
         "esco_notice": esco_in_use(request),
+        # Messages the services give in English (field errors): translated when the catalogue
+        # has them (web/labels.py lists them for extraction), else shown as they are. Plain
+        # gettext, not the template's _(): the message may quote what the user typed, so it
+        # must stay escaped.
+        "translate": lambda message: translate_message(translations.gettext, message),
         **(context or {}),
     }
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]

@@ -812,10 +812,7 @@ def mint_reset_token(session: Session, ref_id: int) -> str | None:
     return token
 
 
-def reset_password(*, session: Session, token: str, new_password: str) -> User:
-    """Set a new password from a reset link; closes every other link, session and token.
-
-    Receiving the link proves the address, so an unconfirmed account becomes confirmed."""
+def _open_reset(session: Session, token: str) -> PasswordReset | None:
     row = (
         session.exec(
             select(PasswordReset).where(PasswordReset.token_hash == token_hash(token))
@@ -824,6 +821,22 @@ def reset_password(*, session: Session, token: str, new_password: str) -> User:
         else None
     )
     if row is None or row.used_at is not None or _aware(row.expires_at) <= utcnow():
+        return None
+    return row
+
+
+def reset_link_is_open(*, session: Session, token: str) -> bool:
+    """Whether a reset link can still be used (read only), so that the page can say at once
+    that a used or expired link is dead instead of after the new password is typed."""
+    return _open_reset(session, token) is not None
+
+
+def reset_password(*, session: Session, token: str, new_password: str) -> User:
+    """Set a new password from a reset link; closes every other link, session and token.
+
+    Receiving the link proves the address, so an unconfirmed account becomes confirmed."""
+    row = _open_reset(session, token)
+    if row is None:
         raise ValidationFailed(
             {"token": "this reset link is invalid or has expired; ask for a new one"}
         )

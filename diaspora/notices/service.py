@@ -141,7 +141,7 @@ def clean(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         out[name] = value
     basis = str(data.get("legal_basis") or "").strip()
     if basis not in {b.value for b in LegalBasis}:
-        errors["legal_basis"] = "expected consent or public_task"
+        errors["legal_basis"] = "choose a legal basis: consent or public task"
     out["legal_basis"] = basis
     purposes: dict[str, str] = {}
     given = data.get("purposes")

@@ -72,6 +72,7 @@ def test_a_newcomer_registers_confirms_manages_tokens_and_resets(page, live_serv
     reset = _mail("password_reset")
     page.goto(live_server + reset.link("/reset-password"))
     page.fill("#password", THIRD + " more")
+    page.fill("#password_again", THIRD + " more")
     _submit(page, "form.stack button[type=submit]")
     assert "/login?reset=1" in page.url
     page.fill("#email", EMAIL)

@@ -242,3 +242,27 @@ def test_it_serves_french_and_right_to_left_arabic(client) -> None:
     assert '<html lang="fr" dir="ltr">' in fr.text and "Se connecter" in fr.text
     ar = client.get("/login?lang=ar")
     assert 'dir="rtl"' in ar.text
+
+
+def test_a_dead_reset_link_says_so_before_anything_is_typed(client, session) -> None:
+    make_user(session, "alice@example.org")
+    r = client.get("/reset-password?token=not-a-live-token")
+    assert r.status_code == 200 and "invalid or has expired" in r.text
+    assert 'href="/forgot-password"' in r.text and 'name="password"' not in r.text
+    token = csrf(client, "/forgot-password")
+    client.post("/forgot-password", data={"email": "alice@example.org", "csrf_token": token})
+    link = re.search(r"token=(\S+)", deliver_mail(session, "password_reset")[0].body)
+    assert link
+    live = client.get(f"/reset-password?token={link.group(1)}")
+    assert 'name="password_again"' in live.text and "invalid" not in live.text
+    r = client.post(
+        "/reset-password",
+        data={
+            "token": link.group(1),
+            "password": "a brand new pass",
+            "password_again": "a brand new pas",
+            "csrf_token": token,
+        },
+    )
+    assert r.status_code == 422 and "the two passwords differ" in r.text
+    assert _login(client, "alice@example.org").status_code == 303  # nothing was changed

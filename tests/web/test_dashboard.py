@@ -89,7 +89,9 @@ def test_it_shows_staff_the_exact_dashboard(session: Session, as_user) -> None:
     html = response.text
     assert "Members in this view: 10" in html
     assert '<th scope="col" class="num">Members</th>' in html
-    assert '<div class="table-wrap">' in html
+    assert (
+        '<div class="table-wrap" tabindex="0" role="region" aria-labelledby="h-residence">' in html
+    )
     tables = page_tables(html)
     assert ["Germany", "DE", "", "3", "30.0"] in tables["residence"]
     assert ["Male", "4", "40.0"] in tables["gender"]
@@ -270,3 +272,32 @@ def test_it_compares_two_survey_rounds_on_the_page(session: Session, as_user) ->
     rows = page_tables(html)["comparison"]
     assert ["Women", "6", "100.0", "0", "0.0", "-100.0"] in rows
     assert "To compare two survey rounds" in client.get("/dashboard").text
+
+
+def test_it_translates_tables_in_the_language_of_each_request(session: Session, as_user) -> None:
+    """The table macros translate with the current request's catalogue, not with the one of
+    the first page the process rendered (an imported macro module is cached without context)."""
+    data = build(session)
+    client = as_user(data.institution_user)
+    assert "Where the diaspora lives" in client.get("/dashboard?lang=en").text
+    arabic = unescape(client.get("/dashboard?lang=ar").text)
+    assert "أين يعيش المغتربون" in arabic and "Where the diaspora lives" not in arabic
+    tiny = unescape(client.get("/dashboard?origin=XK&lang=ar").text)
+    assert "Fewer than 5 people match" not in tiny
+    assert "Where the diaspora lives" in client.get("/dashboard?lang=en").text
+
+
+def test_filter_errors_are_translated_and_keep_what_was_typed_escaped(
+    session: Session, as_user
+) -> None:
+    data = build(session)
+    client = as_user(data.institution_user)
+    r = client.get("/dashboard", params={"origin": "Q9", "lang": "ar"})
+    assert r.status_code == 422
+    assert "«Q9» ليس رمز بلد؛ استخدم رمز ISO 3166" in unescape(r.text)
+    r = client.get("/dashboard", params={"skill": "<i>zz</i>", "lang": "ar"})
+    assert r.status_code == 422
+    text = unescape(r.text)
+    assert "«<i>zz</i>» ليست من المهارات التي تعرضها لوحة المعلومات" in text
+    assert "مهارات ذكرها 5 أعضاء على الأقل" in text
+    assert "<i>zz</i>" not in r.text  # escaped in the page

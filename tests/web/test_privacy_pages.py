@@ -104,7 +104,7 @@ def test_an_admin_publishes_versions_and_a_published_one_never_changes(
         ("controller", "", "required"),
         ("controller", "x" * 301, "at most 300 characters"),
         ("recipients", "y" * 5000, "at most 4000 characters"),
-        ("legal_basis", "because", "expected consent or public_task"),
+        ("legal_basis", "because", "choose a legal basis: consent or public task"),
         ("purpose.research", "", "required"),
     ],
 )
@@ -250,6 +250,7 @@ def test_staff_record_a_withdrawal_and_only_admins_erase_from_the_member_page(
         follow_redirects=False,
     )
     assert done.status_code == 303
+    assert "The withdrawal is recorded." in sam.get(done.headers["location"]).text
     session.expire_all()
     active = consent.active_purposes(session=session, member_id=member_id)
     assert "contact" not in active and "matching" in active

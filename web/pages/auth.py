@@ -168,13 +168,26 @@ async def forgot(request: Request, session: SessionDep, settings: SettingsDep) -
 
 
 @router.get("/reset-password")
-def reset_form(request: Request, token: str = "") -> Response:
+def reset_form(request: Request, session: SessionDep, token: str = "") -> Response:
+    if not accounts.reset_link_is_open(session=session, token=token):
+        errors = {"token": "this reset link is invalid or has expired; ask for a new one"}
+        return render(request, "auth/reset.html", {"token": "", "errors": errors})
     return render(request, "auth/reset.html", {"token": token[:200], "errors": {}})
 
 
 @router.post("/reset-password")
 async def reset(request: Request, session: SessionDep) -> Response:
     data = await form_dict(request)
+    if data.get("password", "") != data.get("password_again", data.get("password", "")):
+        return render(
+            request,
+            "auth/reset.html",
+            {
+                "token": data.get("token", "")[:200],
+                "errors": {"password_again": "the two passwords differ"},
+            },
+            status_code=422,
+        )
     try:
         accounts.reset_password(
             session=session, token=data.get("token", ""), new_password=data.get("password", "")

@@ -98,7 +98,7 @@ async def set_consents(request: Request, session: SessionDep, user: MemberUser) 
         # The version the form showed (a newer one may have been published since).
         notice_id=int(shown) if shown.isdigit() and len(shown) < 12 else None,
     )
-    return RedirectResponse("/me?saved=1#consents", status_code=303)
+    return RedirectResponse("/me?consents_saved=1#consents", status_code=303)
 
 
 @router.get("/export")
