@@ -601,25 +601,31 @@ def set_active(*, session: Session, actor: User | None, user_id: int, active: bo
     return user
 
 
+def token_field_errors(*, name: str, days: int | None) -> dict[str, str]:
+    """What is wrong with a new token's name and lifetime (empty: nothing)."""
+    errors: dict[str, str] = {}
+    name = name.strip()
+    if not name or len(name) > 100:
+        errors["name"] = "give the token a name of 1 to 100 characters"
+    elif _CONTROL.search(name):
+        # Names are printed in lists and in the operator's terminal (`diaspora users
+        # tokens`): a line break, escape sequence or direction override there would let
+        # the owner forge or hide lines ("revoked") in what an admin reads.
+        errors["name"] = (
+            "use letters, digits and punctuation only (no line breaks or control characters)"
+        )
+    if days is not None and not 1 <= days <= 3650:
+        errors["days"] = "expected a number of days from 1 to 3650"
+    return errors
+
+
 def issue_token(*, session: Session, user: User, name: str = "cli", days: int | None = 90) -> str:
     """Create a personal access token; the plain value is shown once.
 
     It expires after `days` (None: never, for an operator who asks for it explicitly)."""
+    if errors := token_field_errors(name=name, days=days):
+        raise ValidationFailed(errors)
     name = name.strip()
-    if not name or len(name) > 100:
-        raise ValidationFailed({"name": "give the token a name of 1 to 100 characters"})
-    if _CONTROL.search(name):
-        # Names are printed in lists and in the operator's terminal (`diaspora users
-        # tokens`): a line break, escape sequence or direction override there would let
-        # the owner forge or hide lines ("revoked") in what an admin reads.
-        raise ValidationFailed(
-            {
-                "name": "use letters, digits and punctuation only (no line breaks or control "
-                "characters)"
-            }
-        )
-    if days is not None and not 1 <= days <= 3650:
-        raise ValidationFailed({"days": "expected a number of days from 1 to 3650"})
     token = "dpat_" + new_token()
     row = AccessToken(
         token_hash=token_hash(token),

@@ -78,11 +78,13 @@ def test_a_newcomer_on_a_phone_in_arabic(phone, live_server) -> None:
     page.fill("#token-name", "هاتفي")
     page.evaluate("document.querySelector('#token-days').removeAttribute('max')")
     page.fill("#token-days", "99999")
+    page.fill("#token-password", PASSPHRASE)
     _submit(page, "form[action='/account/tokens'] button")
     assert "المطلوب عدد أيام من 1 إلى 3650" in page.inner_text("#days-error")
     assert page.input_value("#token-days") == "99999" and page.input_value("#token-name") == "هاتفي"
     _check_page(page)
     page.fill("#token-days", "30")
+    page.fill("#token-password", PASSPHRASE)
     _submit(page, "form[action='/account/tokens'] button")
     assert page.inner_text("#new-token").startswith("dpat_")
     revoke = "form[action$='/revoke'] button"

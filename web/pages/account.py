@@ -101,8 +101,11 @@ async def issue_token(
     days_text = data.get("days", "").strip() or str(settings.token_days)
     values = {k: v for k, v in data.items() if k != "token_password"}
     try:
-        if not days_text.isdigit() or len(days_text) > 4:
-            raise ValidationFailed({"days": "expected a number of days from 1 to 3650"})
+        days = int(days_text) if days_text.isdigit() and len(days_text) <= 4 else 0
+        # The fields first: their errors need no password, and a typo must not count as a
+        # failed sign-in.
+        if errors := accounts.token_field_errors(name=data.get("name", ""), days=days):
+            raise ValidationFailed(errors)
         # A token outlives the session that makes it: a stolen cookie alone must not mint one.
         accounts.confirm_password(
             session=session,
@@ -116,7 +119,7 @@ async def issue_token(
             max_delay_seconds=settings.login_max_delay_seconds,
         )
         token = accounts.issue_token(
-            session=session, user=user, name=data.get("name", ""), days=int(days_text)
+            session=session, user=user, name=data.get("name", ""), days=days
         )
     except ValidationFailed as exc:
         session.rollback()
