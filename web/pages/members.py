@@ -51,6 +51,17 @@ def member_list(
 def member_detail(
     request: Request, session: SessionDep, user: StaffUser, member_id: Int64
 ) -> Response:
+    return detail_page(request, session, user, member_id)
+
+
+def detail_page(
+    request: Request,
+    session: SessionDep,
+    user: StaffUser,
+    member_id: int,
+    errors: dict[str, str] | None = None,
+) -> Response:
+    """The staff member page; with `errors`, re-shown (422) after a refused action on it."""
     profile = members.view(session=session, actor=user, member_id=member_id)
     ident = members.identity(
         session=session, actor=user, member_id=member_id, purpose="staff profile page"
@@ -64,5 +75,7 @@ def member_detail(
             "isced": ISCED_LEVELS,
             "active": consent.active_purposes(session=session, member_id=member_id),
             "purposes": consent.PURPOSES,
+            "errors": errors or {},
         },
+        status_code=422 if errors else 200,
     )

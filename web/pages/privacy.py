@@ -14,6 +14,7 @@ from diaspora.notices.models import LegalBasis
 from diaspora.retention import service as retention
 from web.deps import AdminUser, Int64, SessionDep, StaffUser
 from web.pages.forms import form_dict
+from web.pages.members import detail_page
 from web.templating import render
 
 router = APIRouter()
@@ -182,32 +183,6 @@ async def save_retention(request: Request, session: SessionDep, user: AdminUser)
 # --------------------------------------------------------------------------- on a member's behalf
 
 
-def _member_page(
-    request: Request, session: SessionDep, user: StaffUser, member_id: int, errors: dict
-) -> Response:
-    from diaspora.consent import service as consent
-    from diaspora.members import service as members
-    from diaspora.vocab import ISCED_LEVELS
-
-    profile = members.view(session=session, actor=user, member_id=member_id)
-    ident = members.identity(
-        session=session, actor=user, member_id=member_id, purpose="staff profile page"
-    )
-    return render(
-        request,
-        "members/detail.html",
-        {
-            "profile": profile,
-            "identity": ident,
-            "isced": ISCED_LEVELS,
-            "active": consent.active_purposes(session=session, member_id=member_id),
-            "purposes": consent.PURPOSES,
-            "errors": errors,
-        },
-        status_code=422,
-    )
-
-
 @router.post("/staff/members/{member_id}/consents/withdraw")
 async def withdraw_for_member(
     member_id: Int64, request: Request, session: SessionDep, user: StaffUser
@@ -222,7 +197,7 @@ async def withdraw_for_member(
         )
     except ValidationFailed as exc:
         session.rollback()
-        return _member_page(request, session, user, member_id, exc.errors)
+        return detail_page(request, session, user, member_id, exc.errors)
     return RedirectResponse(f"/staff/members/{member_id}?saved=1", status_code=303)
 
 
@@ -238,6 +213,6 @@ async def erase_member(
     if user.role != "admin":
         raise Forbidden("Only an admin can erase a member.")
     if str(data.get("confirm", "")).strip().upper() != "ERASE":
-        return _member_page(request, session, user, member_id, {"confirm": "type ERASE to confirm"})
+        return detail_page(request, session, user, member_id, {"confirm": "type ERASE to confirm"})
     members.erase(session=session, actor=user, member_id=member_id)
     return RedirectResponse(f"/staff/members/{member_id}?erased=1", status_code=303)
