@@ -335,7 +335,10 @@ def test_every_page_with_an_integer_in_its_path_refuses_out_of_range(app, sessio
         "/staff/assignments?programme={n}",
     ],
 )
-def test_staff_pages_with_hostile_query_values_answer_422(app, session, url: str) -> None:
+def test_staff_pages_with_hostile_query_values_never_fail(app, session, url: str) -> None:
+    # 422 for what the edge or a bounded parameter sees; the free-text `programme` filters
+    # of the request and assignment queues still ignore a value that is not an id (200),
+    # as they ignore "abc" (issue 12: a bogus filter must be named).
     world = build_world(session)
     builtin(session)
     sam = _page_clients(app, world)["sam"]
@@ -367,7 +370,7 @@ def test_page_forms_with_hostile_values_answer_422_and_store_nothing(app, sessio
         data={"email": "x@example.org", "role": "institution", "institution_id": str(ABOVE)},
         follow_redirects=False,
     )
-    assert big.status_code in (303, 422) and big.status_code < 500
+    assert big.status_code == 422  # refused, not an account with a dangling institution
     session.expire_all()
     profile = session.exec(
         select(MemberProfile).where(MemberProfile.id == world.alice_profile.id)
